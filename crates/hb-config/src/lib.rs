@@ -1,1 +1,6 @@
-//! hb-config
+//! Heartbeat configuration files: `ha.cf`, `authkeys`, `haresources`.
+#![deny(missing_docs)]
+
+pub mod media;
+
+pub use media::Medium;
