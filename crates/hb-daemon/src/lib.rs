@@ -1,8 +1,20 @@
-//! The daemon: master control process and its children.
-pub mod cli {
-    //! Command line (placeholder until the CLI lands).
-    /// Entry point; returns the process exit code.
-    pub fn main() -> i32 {
-        0
-    }
-}
+//! The heartbeat daemon: the master control process and its children,
+//! wired to the pure crates (`hb-proto`, `hb-config`, `hb-core`) and to the
+//! operating system (`hb-sys`, `hb-media`).
+//!
+//! Start with [`cli::main`] → [`startup::start`] → [`mcp::Master::run`].
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod control;
+pub mod exit_status;
+pub mod fifo_reader;
+pub mod logging;
+pub mod mcp;
+pub mod outbox;
+pub mod paths;
+pub mod reload;
+pub mod respawn;
+pub mod spawn;
+pub mod startup;
+pub mod state_files;

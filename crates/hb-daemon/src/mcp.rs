@@ -1,0 +1,836 @@
+//! The master control process: one single-threaded `mio` loop that owns the
+//! cluster engine, every child channel, the signals and the timers
+//! (daemon.md §1.8).
+//!
+//! Data flow: read child → frame → [`hb_core::Cluster::on_datagram`] →
+//! outputs: `Transmit` frames go to every write child's [`Outbox`],
+//! `Deliver`ed messages to local consumers, `Event`s to the log and to the
+//! master's own reactions (comm up starts the respawned clients, and so on).
+//! Nothing here blocks: a stuck child costs at most its own queue.
+
+use std::io::{ErrorKind, Read};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mio::net::UnixStream;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::{kill, killpg, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use hb_config::{HaCf, Medium};
+use hb_core::{Cluster, Event, Output};
+use hb_proto::ipc::FrameDecoder;
+
+use crate::exit_status;
+use crate::hb_log;
+use crate::logging::{self, Prio};
+use crate::outbox::Outbox;
+use crate::paths::Paths;
+use crate::respawn::{self, Decision, ExitKind};
+use crate::spawn;
+
+const SIGNALS: Token = Token(0);
+const FIFO: Token = Token(1);
+const MEDIUM_BASE: usize = 100;
+
+/// How long a respawned client gets to exit on SIGTERM at shutdown before
+/// it is killed (the C daemon waits forever).
+const CLIENT_STOP_GRACE_MS: u64 = 5_000;
+/// Retry period for a medium whose restart failed (daemon.md §1.6).
+const MEDIUM_RETRY_MS: u64 = 10_000;
+
+fn reader_token(i: usize) -> Token {
+    Token(MEDIUM_BASE + 2 * i)
+}
+fn writer_token(i: usize) -> Token {
+    Token(MEDIUM_BASE + 2 * i + 1)
+}
+
+/// Inbound channel from a child: the stream and its frame decoder.
+struct Inbound {
+    stream: UnixStream,
+    frames: FrameDecoder,
+}
+
+impl Inbound {
+    fn new(stream: UnixStream) -> Inbound {
+        Inbound {
+            stream,
+            frames: FrameDecoder::new(),
+        }
+    }
+
+    /// Reads everything available (edge-triggered) and returns whole
+    /// frames; `Err` when the channel is closed or corrupt.
+    fn drain(&mut self) -> Result<Vec<Vec<u8>>, ()> {
+        let mut buf = [0u8; 65536];
+        let mut closed = false;
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                Ok(n) => self.frames.push(&buf[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        let mut out = Vec::new();
+        loop {
+            match self.frames.next_frame() {
+                Ok(Some(f)) => out.push(f),
+                Ok(None) => break,
+                Err(_) => return Err(()),
+            }
+        }
+        if closed && out.is_empty() {
+            return Err(());
+        }
+        Ok(out)
+    }
+}
+
+/// One medium's pair of children and their channels.
+struct MediumSlot {
+    spec: Medium,
+    writer: Option<Pid>,
+    reader: Option<Pid>,
+    outbox: Option<Outbox<UnixStream>>,
+    inbound: Option<Inbound>,
+    /// When to retry a failed restart.
+    retry_at: Option<u64>,
+}
+
+/// A `respawn`/`failfast` client.
+struct ClientSlot {
+    spec: hb_config::Respawn,
+    state: respawn::Client,
+}
+
+/// Where a graceful shutdown stands (daemon.md §1.9.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shutdown {
+    Running,
+    /// SIGTERM arrived before comm up: acted on at comm up.
+    Deferred,
+    /// Stopping respawned clients, last line first; `next` counts down.
+    Clients { next: usize, deadline: u64 },
+    /// Core children were told to stop.
+    Core,
+}
+
+/// The master control process.
+pub struct Master {
+    paths: Paths,
+    hacf: HaCf,
+    node: String,
+    core: Cluster,
+    start: Instant,
+    poll: Poll,
+    signals: hb_sys::signals::SignalFd,
+    fifo_pid: Option<Pid>,
+    fifo_in: Option<Inbound>,
+    media: Vec<MediumSlot>,
+    clients: Vec<ClientSlot>,
+    watchdog: Option<hb_sys::watchdog::Watchdog>,
+    next_tickle: u64,
+    next_loadavg: u64,
+    shutdown: Shutdown,
+    comm_up: bool,
+    exit_code: Option<i32>,
+    table: hb_sys::shm::ProcTable,
+    reload: crate::reload::Watcher,
+}
+
+impl Master {
+    /// Builds the master around an already configured engine and forks
+    /// the core children.
+    pub fn new(
+        paths: Paths,
+        hacf: HaCf,
+        node: String,
+        core: Cluster,
+        start: Instant,
+        table: hb_sys::shm::ProcTable,
+        signals: hb_sys::signals::SignalFd,
+    ) -> std::io::Result<Master> {
+        let poll = Poll::new()?;
+        poll.registry().register(
+            &mut SourceFd(&signals.as_raw_fd()),
+            SIGNALS,
+            Interest::READABLE,
+        )?;
+        let media = hacf
+            .media
+            .iter()
+            .map(|m| MediumSlot {
+                spec: m.clone(),
+                writer: None,
+                reader: None,
+                outbox: None,
+                inbound: None,
+                retry_at: None,
+            })
+            .collect();
+        let clients = hacf
+            .respawn
+            .iter()
+            .map(|r| ClientSlot {
+                spec: r.clone(),
+                state: respawn::Client::new(r.command.clone(), r.failfast),
+            })
+            .collect();
+        let reload = crate::reload::Watcher::new(&paths);
+        let mut m = Master {
+            reload,
+            paths,
+            hacf,
+            node,
+            core,
+            start,
+            poll,
+            signals,
+            fifo_pid: None,
+            fifo_in: None,
+            media,
+            clients,
+            watchdog: None,
+            next_tickle: 0,
+            next_loadavg: 0,
+            shutdown: Shutdown::Running,
+            comm_up: false,
+            exit_code: None,
+            table,
+        };
+        m.table.set_master(std::process::id() as i32);
+        m.spawn_fifo_reader();
+        for i in 0..m.media.len() {
+            if let Err(e) = m.spawn_medium(i) {
+                hb_log!(Prio::Error, "{e}");
+                m.media[i].retry_at = Some(m.now() + MEDIUM_RETRY_MS);
+            }
+        }
+        Ok(m)
+    }
+
+    /// Opens the watchdog device (daemon.md §11); failure is logged and
+    /// heartbeat runs without it, as the C daemon does.
+    pub fn open_watchdog(&mut self) {
+        let Some(dev) = self.hacf.watchdog.clone() else { return };
+        match hb_sys::watchdog::Watchdog::open(&dev, self.hacf.deadtime_ms) {
+            Ok(mut w) => {
+                hb_log!(Prio::Notice, "Using watchdog device: {}", dev.display());
+                let _ = w.tickle();
+                self.watchdog = Some(w);
+            }
+            Err(e) => hb_log!(Prio::Error, "Cannot open watchdog device: {} ({e})", dev.display()),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn wall() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    // ----- children -------------------------------------------------------
+
+    /// File descriptors every child keeps (the log files).
+    fn child_keep(extra: &[RawFd]) -> Vec<RawFd> {
+        let mut keep = logging::held_fds();
+        keep.extend_from_slice(extra);
+        keep
+    }
+
+    fn spawn_fifo_reader(&mut self) {
+        let (mcp_end, child_end) = match std::os::unix::net::UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => {
+                hb_log!(Prio::Error, "cannot create FIFO ipc channel: {e}");
+                return;
+            }
+        };
+        let fifo = self.paths.fifo();
+        let master = Pid::this();
+        let table = self.table.clone();
+        let keep = Self::child_keep(&[child_end.as_raw_fd()]);
+        let rt = self.child_realtime();
+        let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
+            crate::fifo_reader::run(&fifo, child_end, master, || table.pids())
+        });
+        match pid {
+            Ok(pid) => {
+                self.table.record(pid.as_raw(), hb_sys::shm::Role::Fifo, 0);
+                let _ = mcp_end.set_nonblocking(true);
+                let mut stream = UnixStream::from_std(mcp_end);
+                let _ = self.poll.registry().register(&mut stream, FIFO, Interest::READABLE);
+                self.fifo_in = Some(Inbound::new(stream));
+                self.fifo_pid = Some(pid);
+                hb_log!(Prio::Debug, "FIFO process pid: {pid}");
+            }
+            Err(e) => hb_log!(Prio::Error, "Can't fork FIFO process! {e}"),
+        }
+    }
+
+    fn child_realtime(&self) -> Option<i32> {
+        if !self.hacf.realtime {
+            return None;
+        }
+        let prio = self.hacf.rtprio.unwrap_or(1);
+        Some(if prio > 1 { prio - 1 } else { prio })
+    }
+
+    fn spawn_medium(&mut self, i: usize) -> Result<(), String> {
+        let spec = self.media[i].spec.clone();
+        let socks = hb_media::open(&spec).map_err(|e| {
+            format!("cannot open medium {} {}: {e}", spec.kind(), spec.name())
+        })?;
+        hb_log!(Prio::Info, "glib: {}", socks.describe());
+        let pair = || std::os::unix::net::UnixStream::pair().map_err(|e| format!("cannot create channel: {e}"));
+        let (w_mcp, w_child) = pair()?;
+        let (r_mcp, r_child) = pair()?;
+        let rt = self.child_realtime();
+        let title = format!("write: {} {}", spec.kind(), spec.name());
+        let mut keep = Self::child_keep(&[w_child.as_raw_fd()]);
+        keep.extend(socks.fds());
+        let wsocks = &socks;
+        let writer = spawn::core_child(&title, &keep, rt, true, move || {
+            hb_media::write_child_loop(wsocks, w_child)
+        })
+        .map_err(|e| format!("cannot fork write child: {e}"))?;
+        let title = format!("read: {} {}", spec.kind(), spec.name());
+        let mut keep = Self::child_keep(&[r_child.as_raw_fd()]);
+        keep.extend(socks.fds());
+        let reader = spawn::core_child(&title, &keep, rt, true, move || {
+            hb_media::read_child_loop(wsocks, r_child)
+        })
+        .map_err(|e| format!("cannot fork read child: {e}"))?;
+        drop(socks);
+        self.table.record(writer.as_raw(), hb_sys::shm::Role::Write, i);
+        self.table.record(reader.as_raw(), hb_sys::shm::Role::Read, i);
+        let _ = w_mcp.set_nonblocking(true);
+        let _ = r_mcp.set_nonblocking(true);
+        let mut w = UnixStream::from_std(w_mcp);
+        let mut r = UnixStream::from_std(r_mcp);
+        let reg = self.poll.registry();
+        reg.register(&mut w, writer_token(i), Interest::WRITABLE)
+            .map_err(|e| e.to_string())?;
+        reg.register(&mut r, reader_token(i), Interest::READABLE)
+            .map_err(|e| e.to_string())?;
+        let slot = &mut self.media[i];
+        slot.writer = Some(writer);
+        slot.reader = Some(reader);
+        slot.outbox = Some(Outbox::new(w));
+        slot.inbound = Some(Inbound::new(r));
+        slot.retry_at = None;
+        Ok(())
+    }
+
+    fn drop_medium_channels(&mut self, i: usize) {
+        let reg = self.poll.registry();
+        if let Some(mut ob) = self.media[i].outbox.take() {
+            let _ = reg.deregister(ob.writer_mut());
+        }
+        if let Some(mut ib) = self.media[i].inbound.take() {
+            let _ = reg.deregister(&mut ib.stream);
+        }
+    }
+
+    // ----- the loop -------------------------------------------------------
+
+    /// Runs until shutdown completes; returns the exit code.
+    pub fn run(mut self) -> i32 {
+        let mut events = Events::with_capacity(128);
+        loop {
+            let now = self.now();
+            self.timers(now);
+            self.core.on_tick(now, Self::wall());
+            self.drain_core();
+            if let Some(code) = self.exit_code {
+                self.close_watchdog();
+                return code;
+            }
+            let wake = self.core.next_wakeup().min(self.next_timer());
+            let timeout = wake.saturating_sub(self.now()).clamp(1, 1000);
+            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(timeout))) {
+                if e.kind() != ErrorKind::Interrupted {
+                    hb_log!(Prio::Error, "poll failed: {e}");
+                }
+                continue;
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    SIGNALS => self.on_signals(),
+                    FIFO => self.on_fifo(),
+                    Token(t) if t >= MEDIUM_BASE => {
+                        let i = (t - MEDIUM_BASE) / 2;
+                        if (t - MEDIUM_BASE) % 2 == 0 {
+                            self.on_medium_input(i);
+                        } else if let Some(ob) = self.media.get_mut(i).and_then(|m| m.outbox.as_mut()) {
+                            ob.flush();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn next_timer(&self) -> u64 {
+        let mut t = self.next_tickle.min(self.next_loadavg);
+        for m in &self.media {
+            if let Some(r) = m.retry_at {
+                t = t.min(r);
+            }
+        }
+        if let Shutdown::Clients { deadline, .. } = self.shutdown {
+            t = t.min(deadline);
+        }
+        t
+    }
+
+    fn timers(&mut self, now: u64) {
+        if now >= self.next_tickle {
+            if let Some(w) = self.watchdog.as_mut() {
+                if let Err(e) = w.tickle() {
+                    hb_log!(Prio::Error, "Watchdog write failure: closing watchdog!: {e}");
+                    self.watchdog = None;
+                }
+            }
+            self.next_tickle = now + self.hacf.keepalive_ms.max(1);
+        }
+        if now >= self.next_loadavg {
+            if let Ok(s) = std::fs::read_to_string("/proc/loadavg") {
+                self.core.set_loadavg(s.trim_end().to_string());
+            }
+            self.next_loadavg = now + self.hacf.keepalive_ms.max(1000);
+        }
+        for i in 0..self.media.len() {
+            if self.media[i].retry_at.is_some_and(|r| now >= r) && self.shutdown == Shutdown::Running {
+                match self.spawn_medium(i) {
+                    Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),
+                    Err(e) => {
+                        hb_log!(Prio::Error, "Communications restart failed. Will try again later. ({e})");
+                        self.media[i].retry_at = Some(now + MEDIUM_RETRY_MS);
+                    }
+                }
+            }
+        }
+        if let Shutdown::Clients { deadline, next } = self.shutdown {
+            if now >= deadline {
+                if let Some(pid) = self.clients.get(next).and_then(|c| c.state.pid) {
+                    hb_log!(Prio::Warn, "killing {} process group {pid} with signal 9", self.clients[next].spec.command);
+                    let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+                }
+                self.shutdown = Shutdown::Clients {
+                    next,
+                    deadline: now + CLIENT_STOP_GRACE_MS,
+                };
+            }
+        }
+    }
+
+    fn drain_core(&mut self) {
+        while let Some(out) = self.core.poll_output() {
+            match out {
+                Output::Transmit(bytes) => {
+                    let frame = hb_proto::ipc::encode_frame(&bytes);
+                    let mut sent = false;
+                    for m in &mut self.media {
+                        if let Some(ob) = m.outbox.as_mut() {
+                            ob.push(&frame);
+                            sent |= !ob.broken;
+                        }
+                    }
+                    if !sent && !self.media.is_empty() {
+                        hb_log!(Prio::Crit, "send_to_all_media: No working comm channels to write to.");
+                    }
+                }
+                Output::Deliver(msg) => self.on_deliver(msg),
+                Output::Event(ev) => self.on_event(ev),
+            }
+        }
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        if let Some((level, text)) = ev.log_line() {
+            logging::emit(level.into(), &text);
+        }
+        match ev {
+            Event::CommUp => self.on_comm_up(),
+            Event::LocalHeartbeatLost => {
+                hb_log!(Prio::Error, "No local heartbeat. Forcing restart.");
+                self.begin_shutdown();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_comm_up(&mut self) {
+        if self.comm_up {
+            return;
+        }
+        self.comm_up = true;
+        if self.shutdown == Shutdown::Deferred {
+            self.shutdown = Shutdown::Running;
+            self.begin_shutdown();
+            return;
+        }
+        for i in 0..self.clients.len() {
+            self.start_client(i);
+        }
+    }
+
+    fn on_deliver(&mut self, msg: hb_proto::Message) {
+        let t = msg.msg_type().unwrap_or("");
+        hb_log!(
+            Prio::Debug,
+            "received {t} message from {}",
+            msg.get_str("src").unwrap_or("?")
+        );
+        if t == "ask_resources" && self.hacf.auto_failback == hb_config::AutoFailback::Legacy {
+            hb_log!(Prio::Info, "Standby mode only implemented when nice_failback on");
+        }
+    }
+
+    fn on_fifo(&mut self) {
+        let frames = match self.fifo_in.as_mut().map(Inbound::drain) {
+            Some(Ok(f)) => f,
+            Some(Err(())) => {
+                if let Some(mut ib) = self.fifo_in.take() {
+                    let _ = self.poll.registry().deregister(&mut ib.stream);
+                }
+                return;
+            }
+            None => return,
+        };
+        let now = self.now();
+        for f in frames {
+            match hb_proto::classic::decode(&f) {
+                Ok(msg) => self.core.on_local_message(now, Self::wall(), msg),
+                Err(e) => hb_log!(Prio::Error, "bad message from FIFO dropped: {e}"),
+            }
+        }
+        self.drain_core();
+    }
+
+    fn on_medium_input(&mut self, i: usize) {
+        let frames = match self.media.get_mut(i).and_then(|m| m.inbound.as_mut()).map(Inbound::drain) {
+            Some(Ok(f)) => f,
+            Some(Err(())) => {
+                if let Some(mut ib) = self.media[i].inbound.take() {
+                    let _ = self.poll.registry().deregister(&mut ib.stream);
+                }
+                return;
+            }
+            None => return,
+        };
+        let now = self.now();
+        let wall = Self::wall();
+        for f in frames {
+            self.core.on_datagram(now, wall, i, &f);
+        }
+        self.drain_core();
+    }
+
+    // ----- signals and child deaths --------------------------------------
+
+    fn on_signals(&mut self) {
+        for sig in self.signals.read_all() {
+            match sig {
+                Signal::SIGTERM => self.begin_shutdown(),
+                Signal::SIGHUP => self.on_reload(),
+                Signal::SIGUSR1 | Signal::SIGUSR2 => self.change_debug(sig),
+                Signal::SIGCHLD => self.reap(),
+                _ => {}
+            }
+        }
+    }
+
+    fn change_debug(&mut self, sig: Signal) {
+        let old = logging::debug_level();
+        let new = if sig == Signal::SIGUSR1 { old + 1 } else { old.saturating_sub(1) };
+        logging::set_debug_level(new);
+        if new > 0 {
+            std::env::set_var("HA_debug", new.to_string());
+        } else {
+            std::env::remove_var("HA_debug");
+        }
+        if old == 0 && new == 1 {
+            hb_log!(Prio::Info, "heartbeat: version {}", crate::cli::HB_VERSION);
+        }
+        hb_log!(Prio::Debug, "debug now set to {new} [pid {}]", std::process::id());
+        for pid in self.core_pids() {
+            let _ = kill(pid, sig);
+        }
+    }
+
+    fn on_reload(&mut self) {
+        match self.reload.check(&self.paths) {
+            crate::reload::Outcome::Unchanged => hb_log!(Prio::Info, "Configuration unchanged."),
+            crate::reload::Outcome::NewKeys(keys) => {
+                hb_log!(Prio::Info, "Rereading authentication file.");
+                self.core.set_keys(keys);
+            }
+            crate::reload::Outcome::Rejected(errors) => {
+                for e in errors {
+                    hb_log!(Prio::Error, "{e}");
+                }
+                hb_log!(Prio::Error, "Configuration reload refused: keeping the running configuration.");
+            }
+            crate::reload::Outcome::NeedsRestart => hb_log!(
+                Prio::Warn,
+                "ha.cf changed: the new configuration is valid and takes effect at the next restart of heartbeat."
+            ),
+        }
+    }
+
+    fn core_pids(&self) -> Vec<Pid> {
+        let mut v: Vec<Pid> = self.fifo_pid.into_iter().collect();
+        for m in &self.media {
+            v.extend(m.writer);
+            v.extend(m.reader);
+        }
+        v
+    }
+
+    fn reap(&mut self) {
+        loop {
+            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(s) => s,
+            };
+            let Some(pid) = status.pid() else { continue };
+            if !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+                continue;
+            }
+            self.table.forget(pid.as_raw());
+            self.child_died(pid, status);
+        }
+    }
+
+    fn child_died(&mut self, pid: Pid, status: WaitStatus) {
+        let shutting_down = self.shutdown != Shutdown::Running;
+        // Respawned clients.
+        if let Some(ci) = self.clients.iter().position(|c| c.state.pid == Some(pid.as_raw())) {
+            self.client_died(ci, pid, status, shutting_down);
+            return;
+        }
+        let role = if self.fifo_pid == Some(pid) {
+            Some(("HBFIFO", None))
+        } else {
+            self.media.iter().enumerate().find_map(|(i, m)| {
+                if m.writer == Some(pid) {
+                    Some(("HBWRITE", Some(i)))
+                } else if m.reader == Some(pid) {
+                    Some(("HBREAD", Some(i)))
+                } else {
+                    None
+                }
+            })
+        };
+        let Some((name, medium)) = role else { return };
+        if shutting_down {
+            self.forget_core(pid);
+            let remaining = self.core_pids().len() + 1;
+            hb_log!(Prio::Info, "Core process {pid} exited. {remaining} remaining");
+            if remaining == 1 && self.shutdown == Shutdown::Core {
+                hb_log!(Prio::Info, "{} Heartbeat shutdown complete.", self.node);
+                self.exit_code = Some(0);
+            }
+            return;
+        }
+        if let Some((prio, text)) = exit_status::describe(name, status) {
+            logging::emit(prio, &text);
+        }
+        match medium {
+            None => {
+                self.fifo_pid = None;
+                if let Some(mut ib) = self.fifo_in.take() {
+                    let _ = self.poll.registry().deregister(&mut ib.stream);
+                }
+                hb_log!(Prio::Warn, "Restarting HBFIFO process.");
+                self.spawn_fifo_reader();
+            }
+            Some(i) => {
+                let partner = {
+                    let m = &mut self.media[i];
+                    if m.writer == Some(pid) {
+                        m.writer = None;
+                        m.reader
+                    } else {
+                        m.reader = None;
+                        m.writer
+                    }
+                };
+                if let Some(p) = partner {
+                    hb_log!(
+                        Prio::Error,
+                        "{name} process died.  Beginning communications restart process for comm channel {i}."
+                    );
+                    let _ = kill(p, Signal::SIGKILL);
+                } else {
+                    hb_log!(Prio::Error, "Both comm processes for channel {i} have died.  Restarting.");
+                    self.drop_medium_channels(i);
+                    match self.spawn_medium(i) {
+                        Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),
+                        Err(e) => {
+                            hb_log!(Prio::Error, "Communications restart failed. Will try again later. ({e})");
+                            self.media[i].retry_at = Some(self.now() + MEDIUM_RETRY_MS);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn forget_core(&mut self, pid: Pid) {
+        if self.fifo_pid == Some(pid) {
+            self.fifo_pid = None;
+        }
+        for m in &mut self.media {
+            if m.writer == Some(pid) {
+                m.writer = None;
+            }
+            if m.reader == Some(pid) {
+                m.reader = None;
+            }
+        }
+    }
+
+    fn client_died(&mut self, ci: usize, pid: Pid, status: WaitStatus, shutting_down: bool) {
+        let cmd = self.clients[ci].spec.command.clone();
+        if !shutting_down {
+            if let Some((prio, text)) = exit_status::describe(&cmd, status) {
+                logging::emit(prio, &text);
+            }
+        }
+        let how = match status {
+            WaitStatus::Signaled(_, s, _) => ExitKind::Signal(s as i32),
+            WaitStatus::Exited(_, c) => ExitKind::Code(c),
+            _ => ExitKind::Code(0),
+        };
+        let now = self.now();
+        match self.clients[ci].state.exited(how, now, shutting_down) {
+            Decision::Respawn { .. } => {
+                hb_log!(Prio::Error, "Respawning client \"{cmd}\":");
+                self.start_client(ci);
+            }
+            Decision::GaveUp => hb_log!(Prio::Error, "Client {cmd} \"respawning too fast\""),
+            Decision::Stopped => hb_log!(Prio::Info, "Client \"{cmd}\" exited with return code 100: not respawning it."),
+            Decision::Reboot => {
+                hb_log!(Prio::Emerg, "Rebooting system.  Reason: {cmd}");
+                hb_sys::host::reboot_now();
+            }
+            Decision::Nothing => {}
+        }
+        if let Shutdown::Clients { next, .. } = self.shutdown {
+            if next == ci {
+                let _ = pid;
+                self.stop_next_client(ci);
+            }
+        }
+    }
+
+    fn start_client(&mut self, ci: usize) {
+        if self.shutdown != Shutdown::Running || self.clients[ci].state.retired {
+            return;
+        }
+        let spec = self.clients[ci].spec.clone();
+        hb_log!(
+            Prio::Info,
+            "Starting child client \"{}\" ({},{})",
+            spec.command,
+            spec.uid,
+            spec.gid
+        );
+        let pause = self.clients[ci].state.pid.is_none() && self.clients[ci].state.last_run_was_short();
+        let keep = logging::held_fds();
+        match spawn::client(&spec, pause, &keep) {
+            Ok(pid) => {
+                let now = self.now();
+                self.clients[ci].state.started(pid.as_raw(), now);
+                self.table.record(pid.as_raw(), hb_sys::shm::Role::Client, ci);
+            }
+            Err(e) => hb_log!(Prio::Error, "Cannot exec {}: {e}", spec.command),
+        }
+    }
+
+    // ----- shutdown -------------------------------------------------------
+
+    fn begin_shutdown(&mut self) {
+        match self.shutdown {
+            Shutdown::Running => {}
+            _ => return,
+        }
+        if !self.comm_up {
+            hb_log!(Prio::Warn, "Shutdown delayed until Communication is up.");
+            self.shutdown = Shutdown::Deferred;
+            return;
+        }
+        self.close_watchdog();
+        hb_log!(Prio::Info, "Heartbeat shutdown in progress. ({})", std::process::id());
+        let n = self.clients.len();
+        self.stop_next_client(n);
+    }
+
+    /// Stops the clients one at a time in reverse ha.cf order, starting
+    /// below index `below`; when none is left, stops the core children.
+    fn stop_next_client(&mut self, below: usize) {
+        let mut i = below;
+        while i > 0 {
+            i -= 1;
+            let cmd = self.clients[i].spec.command.clone();
+            match self.clients[i].state.pid {
+                Some(pid) => {
+                    hb_log!(Prio::Info, "killing {cmd} process group {pid} with signal 15");
+                    let _ = killpg(Pid::from_raw(pid), Signal::SIGTERM);
+                    self.shutdown = Shutdown::Clients {
+                        next: i,
+                        deadline: self.now() + CLIENT_STOP_GRACE_MS,
+                    };
+                    return;
+                }
+                None => hb_log!(Prio::Info, "client [{cmd}] is not running."),
+            }
+        }
+        self.stop_core_children();
+    }
+
+    fn stop_core_children(&mut self) {
+        self.shutdown = Shutdown::Core;
+        let mut named: Vec<(&str, Pid)> = self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
+        for m in &self.media {
+            named.extend(m.writer.map(|p| ("HBWRITE", p)));
+            named.extend(m.reader.map(|p| ("HBREAD", p)));
+        }
+        if named.is_empty() {
+            hb_log!(Prio::Info, "{} Heartbeat shutdown complete.", self.node);
+            self.exit_code = Some(0);
+            return;
+        }
+        for (name, pid) in named {
+            hb_log!(Prio::Info, "killing {name} process {pid} with signal 15");
+            let _ = kill(pid, Signal::SIGTERM);
+        }
+    }
+
+    fn close_watchdog(&mut self) {
+        if let Some(w) = self.watchdog.take() {
+            if let Err(e) = w.magic_close() {
+                hb_log!(Prio::Error, "Watchdog write magic character failure: closing watchdog!: {e}");
+            }
+        }
+    }
+}

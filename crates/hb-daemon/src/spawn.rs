@@ -1,0 +1,60 @@
+//! Forking the master's children: core children (FIFO reader, read and
+//! write children) and respawned clients.
+//!
+//! Every core child runs the same start checklist (STYLE.md §6.3): signals
+//! back to normal, die with the master, drop every inherited descriptor it
+//! does not own, take its `ps` title, then run its body. The master never
+//! starts a thread, so running Rust code after `fork` is sound.
+
+use std::os::fd::RawFd;
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::hb_log;
+use crate::logging::Prio;
+
+/// Forks a core child titled `heartbeat: <title>` that runs `body`.
+pub fn core_child<F>(title: &str, keep: &[RawFd], realtime: Option<i32>, die_with_master: bool, body: F) -> Result<Pid, hb_sys::SysError>
+where
+    F: FnOnce() -> i32,
+{
+    let title = format!("heartbeat: {title}");
+    hb_sys::fork::fork_child(move || {
+        hb_sys::signals::unblock_all();
+        if die_with_master {
+            let _ = hb_sys::fork::set_parent_death_signal(Signal::SIGTERM);
+        }
+        hb_sys::fork::close_fds_except(keep);
+        hb_sys::proctitle::set(&title);
+        if let Some(prio) = realtime {
+            crate::startup::log_realtime(hb_sys::sched::make_realtime(prio, 16, 64));
+        }
+        body()
+    })
+}
+
+/// Forks a respawned client (daemon.md §10): own process group, normal
+/// scheduling, the configured user, `/bin/sh -c "exec <cmd>"`.
+pub fn client(spec: &hb_config::Respawn, pause_first: bool, keep: &[RawFd]) -> Result<Pid, hb_sys::SysError> {
+    let spec = spec.clone();
+    let _ = keep;
+    hb_sys::fork::fork_child(move || {
+        hb_sys::signals::unblock_all();
+        hb_sys::sched::make_normal();
+        if pause_first {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        hb_log!(
+            Prio::Info,
+            "Starting \"{}\" as uid {}  gid {} (pid {})",
+            spec.command,
+            spec.uid,
+            spec.gid,
+            std::process::id()
+        );
+        let err = hb_sys::exec::exec_client(&spec.user, spec.uid, spec.gid, &spec.command);
+        hb_log!(Prio::Error, "Cannot exec {}: {err}", spec.command);
+        crate::respawn::NO_RESPAWN_EXIT
+    })
+}

@@ -1,0 +1,274 @@
+//! Starting the daemon (daemon.md §1.7): validate, daemonise, prepare the
+//! state files, fork the children, enter the master loop.
+
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use hb_config::Loaded;
+use hb_core::{Cluster, CoreConfig, MediumInfo};
+use hb_proto::auth::KeyRing;
+use hb_sys::pidfile::{self, PidStatus};
+
+use crate::cli::{exit, Args, HB_VERSION};
+use crate::hb_log;
+use crate::logging::{self, LogTargets, Prio};
+use crate::paths::{local_node_name, Paths};
+use crate::state_files::{self, GenerationNote};
+
+/// Logs what the realtime/memory-locking request achieved, in the C
+/// daemon's words (daemon.md §1.5).
+pub fn log_realtime(outcome: hb_sys::sched::RealtimeOutcome) {
+    for (prio, line) in outcome.log_lines() {
+        let p = match prio {
+            hb_sys::sched::LogPrio::Info => Prio::Info,
+            hb_sys::sched::LogPrio::Error => Prio::Error,
+        };
+        logging::emit(p, &line);
+    }
+}
+
+/// Reads and checks authkeys into a key ring (also used on SIGHUP).
+pub fn read_keys(paths: &Paths) -> Result<KeyRing, Vec<String>> {
+    let path = paths.authkeys();
+    let meta = std::fs::metadata(&path)
+        .map_err(|e| vec![format!("{}: cannot open keyfile: {e}", path.display())])?;
+    hb_config::check_authkeys_mode(meta.permissions().mode(), &path).map_err(|e| vec![e.to_string()])?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| vec![format!("{}: cannot read keyfile: {e}", path.display())])?;
+    let keys = hb_config::parse_authkeys(&text, &path)
+        .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    KeyRing::new(keys.active, keys.keys).map_err(|e| vec![format!("{}: {e}", path.display())])
+}
+
+fn log_targets(loaded: &Loaded) -> LogTargets {
+    let h = &loaded.hacf;
+    let mut t = LogTargets {
+        logfile: h.logfile.clone(),
+        debugfile: h.debugfile.clone(),
+        facility: h.logfacility.as_deref().and_then(logging::facility_code),
+        stderr: false,
+        syslog_format: h.syslogmsgfmt,
+    };
+    // Nothing configured: the C daemon would try logd and fall back to
+    // direct logging; syslog's daemon facility is the useful equivalent.
+    if t.logfile.is_none() && t.debugfile.is_none() && t.facility.is_none() {
+        t.facility = Some(3);
+    }
+    t
+}
+
+/// Exports the environment every child inherits (daemon.md §5.7).
+fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
+    let dir = format!("{}/", paths.confdir.display());
+    std::env::set_var("HA_DIR", &dir);
+    std::env::set_var("HA_FUNCS", format!("{dir}/shellfuncs"));
+    std::env::set_var("HA_DATEFMT", "%Y/%m/%d_%T\t");
+    std::env::set_var("HA_CURHOST", node);
+    std::env::set_var("OCF_ROOT", "/usr/lib/ocf");
+    let h = &loaded.hacf;
+    let show = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    std::env::set_var("HA_LOGFILE", show(&h.logfile));
+    std::env::set_var("HA_DEBUGLOG", show(&h.debugfile));
+    if let Some(f) = &h.logfacility {
+        std::env::set_var("HA_LOGFACILITY", f);
+    }
+    for (name, value) in &h.params {
+        std::env::set_var(format!("HA_{name}"), value);
+    }
+    for (name, value) in &h.env {
+        std::env::set_var(format!("HA_{name}"), value);
+    }
+    std::env::set_var("HA_COMPRESSION", "zlib");
+}
+
+fn wall() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true).mode(0o755);
+    b.create(&paths.statedir)?;
+    b.create(paths.cores_root())?;
+    if !paths.api_dir().exists() {
+        std::fs::DirBuilder::new().recursive(true).mode(0o750).create(paths.api_dir())?;
+    }
+    let rsctmp = paths.rsctmp();
+    let _ = std::fs::remove_dir_all(&rsctmp);
+    std::fs::DirBuilder::new().mode(0o1755).create(&rsctmp)?;
+    std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(0o1755))
+}
+
+/// Starts the daemon; returns the exit code of the calling process.
+pub fn start(args: &Args, paths: &Paths) -> i32 {
+    logging::init(
+        "heartbeat",
+        LogTargets {
+            stderr: true,
+            syslog_format: true,
+            ..LogTargets::default()
+        },
+        u32::from(args.debug),
+    );
+    let node = local_node_name(&paths.nodeinfo(), &hb_sys::host::nodename());
+    let loaded = match hb_config::load(&paths.confdir, &node, &hb_config::RealSystem) {
+        Ok(l) => l,
+        Err(errors) => {
+            for e in &errors {
+                hb_log!(Prio::Error, "{e}");
+            }
+            hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
+            return exit::NOT_CONFIGURED;
+        }
+    };
+    for w in &loaded.warnings {
+        hb_log!(Prio::Warn, "{w}");
+    }
+    let keys = match read_keys(paths) {
+        Ok(k) => k,
+        Err(errors) => {
+            for e in errors {
+                hb_log!(Prio::Error, "{e}");
+            }
+            hb_log!(Prio::Error, "Authentication configuration error.");
+            hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
+            return exit::NOT_CONFIGURED;
+        }
+    };
+    hb_log!(Prio::Info, "**************************");
+    hb_log!(Prio::Info, "Configuration validated. Starting heartbeat {HB_VERSION}");
+    if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
+        hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
+        return exit::OK;
+    }
+    if !args.foreground {
+        match hb_sys::fork::daemonize() {
+            Ok(true) => return exit::OK, // the parent
+            Ok(false) => {}
+            Err(e) => {
+                hb_log!(Prio::Error, "cannot fork into the background: {e}");
+                return exit::FAILURE;
+            }
+        }
+    }
+    let _ = nix::unistd::setsid();
+    if let Err(e) = pidfile::create(&paths.pidfile()) {
+        hb_log!(Prio::Error, "heartbeat: could not create pidfile [{}]: {e}", paths.pidfile().display());
+        return exit::EPERM;
+    }
+    let level = logging::debug_level().max(loaded.hacf.debug);
+    logging::init("heartbeat", log_targets(&loaded), level);
+    if let Err(e) = prepare_dirs(paths) {
+        hb_log!(Prio::Error, "cannot prepare {}: {e}", paths.statedir.display());
+        return exit::FAILURE;
+    }
+    hb_sys::fork::detach_stdio();
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
+    let _ = std::env::set_current_dir(paths.cores_root());
+    export_environment(paths, &loaded, &node);
+    if level > 0 {
+        std::env::set_var("HA_debug", level.to_string());
+    }
+    hb_log!(Prio::Info, "heartbeat: version {HB_VERSION}");
+    run_daemon(args, paths, loaded, node, keys)
+}
+
+fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: KeyRing) -> i32 {
+    let (generation, note) = match state_files::next_generation(&paths.generation(), wall()) {
+        Ok(g) => g,
+        Err(e) => {
+            hb_log!(Prio::Error, "{e}");
+            return exit::FAILURE;
+        }
+    };
+    match note {
+        GenerationNote::NoPrevious(n) => hb_log!(Prio::Warn, "No Previous generation - starting at {n}"),
+        GenerationNote::Broken(n) => hb_log!(Prio::Error, "BROKEN previous generation - starting at {n}"),
+        GenerationNote::Incremented => {}
+    }
+    hb_log!(Prio::Info, "Heartbeat generation: {generation}");
+    let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
+        Ok((u, created)) => {
+            if created {
+                hb_log!(Prio::Info, "No uuid found for current node - generating a new uuid.");
+            }
+            u
+        }
+        Err(e) => {
+            hb_log!(Prio::Error, "{e}");
+            return exit::FAILURE;
+        }
+    };
+    match hb_sys::fifo::ensure_fifo(&paths.fifo()) {
+        Ok(true) => hb_log!(Prio::Info, "Creating FIFO {}.", paths.fifo().display()),
+        Ok(false) => {}
+        Err(e) => {
+            hb_log!(Prio::Error, "Cannot make fifo {}: {e}", paths.fifo().display());
+            return exit::FAILURE;
+        }
+    }
+    let signals = match hb_sys::signals::SignalFd::for_master() {
+        Ok(s) => s,
+        Err(e) => {
+            hb_log!(Prio::Error, "cannot set up signal handling: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let table = match hb_sys::shm::ProcTable::new(4 + 2 * loaded.hacf.media.len() + loaded.hacf.respawn.len()) {
+        Ok(t) => t,
+        Err(e) => {
+            hb_log!(Prio::Error, "cannot create the process table: {e}");
+            return exit::FAILURE;
+        }
+    };
+    let hacf = loaded.hacf;
+    let seed = u64::from(std::process::id()) ^ wall().rotate_left(17) ^ generation;
+    let core_cfg = CoreConfig {
+        node_name: node.clone(),
+        uuid,
+        generation,
+        nodes: hacf.nodes.iter().filter(|n| !hacf.ping_nodes.contains(n)).cloned().collect(),
+        ping_nodes: hacf.ping_nodes.clone(),
+        media: hacf
+            .media
+            .iter()
+            .map(|m| MediumInfo {
+                name: m.name().to_string(),
+                is_ping: m.is_ping(),
+            })
+            .collect(),
+        keepalive: hacf.keepalive_ms,
+        deadtime: hacf.deadtime_ms,
+        warntime: hacf.warntime_ms,
+        initdead: hacf.initdead_ms,
+        deadping: hacf.deadping_ms,
+        max_rexmit_delay: hacf.max_rexmit_delay_ms,
+        hopfudge: hacf.hopfudge,
+        keys,
+        inner_auth: hacf.msgfmt == hb_config::MsgFmt::Classic,
+        seed,
+    };
+    let start = Instant::now();
+    let core = Cluster::new(core_cfg, 0, wall());
+    let realtime = hacf.realtime && !args.no_realtime;
+    let rtprio = hacf.rtprio.unwrap_or(1);
+    let memreserve = hacf.memreserve_kb;
+    let mut master = match crate::mcp::Master::new(paths.clone(), hacf, node, core, start, table, signals) {
+        Ok(m) => m,
+        Err(e) => {
+            hb_log!(Prio::Error, "cannot start the master control process: {e}");
+            return exit::FAILURE;
+        }
+    };
+    master.open_watchdog();
+    if realtime {
+        log_realtime(hb_sys::sched::make_realtime(rtprio, 32, memreserve));
+    } else {
+        hb_log!(Prio::Info, "Request to set pid {} to realtime ignored.", std::process::id());
+    }
+    hb_sys::proctitle::set("heartbeat: master control process");
+    hb_log!(Prio::Info, "Local status now set to: 'up'");
+    master.run()
+}
+
