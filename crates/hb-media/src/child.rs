@@ -120,12 +120,108 @@ fn discard_queued<R: Read + AsFd>(dec: &mut FrameDecoder, from: &mut R) -> usize
     }
 }
 
-/// Failure bookkeeping of the write child.
+/// A log line the write child emits: level and text.
+type Line = (log::Level, String);
+
+/// What one failed send was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    /// The send timed out (C: interrupted by the `keepalive` alarm).
+    timeout: bool,
+    /// Queued frames thrown away because of the timeout.
+    flushed: usize,
+    /// OS error number, if any.
+    errno: Option<i32>,
+    /// Its text, as `strerror` gives it.
+    text: String,
+}
+
+/// Failure bookkeeping of the write child, separated from the I/O so the
+/// C daemon's exact sequence of messages can be unit-tested.
 #[derive(Debug, Default)]
 struct WriteFailures {
     count: u32,
     suppress: bool,
     flushed_while_suppressed: usize,
+}
+
+impl WriteFailures {
+    fn report_suppressed(&mut self, label: &str, out: &mut Vec<Line>) {
+        let n = std::mem::take(&mut self.flushed_while_suppressed);
+        if n > 0 {
+            out.push((
+                log::Level::Warn,
+                format!("write_child: {n} {label} messages discarded while suppressed."),
+            ));
+        }
+    }
+
+    /// A send succeeded: the lines to log.
+    fn success(&mut self, label: &str) -> Vec<Line> {
+        let mut out = Vec::new();
+        self.count = 0;
+        self.suppress = false;
+        self.report_suppressed(label, &mut out);
+        out
+    }
+
+    /// A send failed: the lines to log, and whether the child must exit.
+    fn failure(&mut self, label: &str, f: &Failure) -> (Vec<Line>, bool) {
+        use log::Level::{Error, Warn};
+        let mut out = Vec::new();
+        let mut exit = false;
+        if f.timeout {
+            if !self.suppress {
+                out.push((
+                    Error,
+                    format!("Write timeout on {label}.: Interrupted system call"),
+                ));
+            }
+            if f.flushed > 0 && !self.suppress {
+                out.push((
+                    Warn,
+                    format!(
+                        "{} messages discarded due to write errors on {label}",
+                        f.flushed
+                    ),
+                ));
+            } else {
+                self.flushed_while_suppressed += f.flushed;
+            }
+        } else if !self.suppress {
+            out.push((
+                Error,
+                format!("write_child: write failure on {label}.: {}", f.text),
+            ));
+        }
+        if self.count == SUPPRESS_AFTER {
+            out.push((
+                Warn,
+                "Temporarily Suppressing write error messages".to_owned(),
+            ));
+            out.push((Warn, format!("Is a cable unplugged on {label}?")));
+            self.suppress = true;
+        } else if self.count >= GIVE_UP_AFTER {
+            self.report_suppressed(label, &mut out);
+            self.count = 0;
+            self.suppress = false;
+            if f.errno == Some(Errno::EBADF as i32) || f.errno == Some(Errno::ENODEV as i32) {
+                out.push((
+                    Error,
+                    format!("write_child: Exiting due to persistent errors: {}", f.text),
+                ));
+                exit = true;
+            }
+        }
+        self.count += 1;
+        (out, exit)
+    }
+}
+
+fn emit(lines: Vec<Line>) {
+    for (level, text) in lines {
+        log::log!(level, "{text}");
+    }
 }
 
 /// Runs a write child: every frame from the master is sent on `sock`, each
@@ -166,58 +262,32 @@ where
                 stats(StatDelta::Sent {
                     bytes: packet.len(),
                 });
-                fails.count = 0;
-                fails.suppress = false;
-                report_suppressed(&label, &mut fails);
+                emit(fails.success(&label));
             }
             Err(e) => {
                 stats(StatDelta::WriteFailed);
-                if is_timeout(&e) {
-                    if !fails.suppress {
-                        log::error!("Write timeout on {label}.: Interrupted system call");
-                    }
-                    let flushed = discard_queued(&mut dec, &mut from_master);
-                    if flushed > 0 {
-                        stats(StatDelta::Discarded { count: flushed });
-                    }
-                    if flushed > 0 && !fails.suppress {
-                        log::warn!("{flushed} messages discarded due to write errors on {label}");
-                    } else {
-                        fails.flushed_while_suppressed += flushed;
-                    }
-                } else if !fails.suppress {
-                    log::error!(
-                        "write_child: write failure on {label}.: {}",
-                        strerror(e.io_error())
-                    );
+                let timeout = is_timeout(&e);
+                let flushed = if timeout {
+                    discard_queued(&mut dec, &mut from_master)
+                } else {
+                    0
+                };
+                if flushed > 0 {
+                    stats(StatDelta::Discarded { count: flushed });
                 }
-                if fails.count == SUPPRESS_AFTER {
-                    log::warn!("Temporarily Suppressing write error messages");
-                    log::warn!("Is a cable unplugged on {label}?");
-                    fails.suppress = true;
-                } else if fails.count >= GIVE_UP_AFTER {
-                    report_suppressed(&label, &mut fails);
-                    fails.count = 0;
-                    fails.suppress = false;
-                    let errno = e.io_error().and_then(io::Error::raw_os_error);
-                    if errno == Some(Errno::EBADF as i32) || errno == Some(Errno::ENODEV as i32) {
-                        log::error!(
-                            "write_child: Exiting due to persistent errors: {}",
-                            strerror(e.io_error())
-                        );
-                        return EXIT_GENERIC;
-                    }
+                let failure = Failure {
+                    timeout,
+                    flushed,
+                    errno: e.io_error().and_then(io::Error::raw_os_error),
+                    text: strerror(e.io_error()),
+                };
+                let (lines, exit) = fails.failure(&label, &failure);
+                emit(lines);
+                if exit {
+                    return EXIT_GENERIC;
                 }
-                fails.count += 1;
             }
         }
-    }
-}
-
-fn report_suppressed(label: &str, fails: &mut WriteFailures) {
-    let n = std::mem::take(&mut fails.flushed_while_suppressed);
-    if n > 0 {
-        log::warn!("write_child: {n} {label} messages discarded while suppressed.");
     }
 }
 
@@ -301,5 +371,100 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use log::Level::{Error, Warn};
+
+    fn failure(timeout: bool, flushed: usize, errno: Option<Errno>) -> Failure {
+        Failure {
+            timeout,
+            flushed,
+            errno: errno.map(|e| e as i32),
+            text: errno.map_or("Unknown error".into(), |e| e.desc().to_owned()),
+        }
+    }
+
+    #[test]
+    fn timeout_logs_the_c_wording_and_counts_discards() {
+        let mut f = WriteFailures::default();
+        let (lines, exit) = f.failure("ucast eth1", &failure(true, 3, None));
+        assert!(!exit);
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    Error,
+                    "Write timeout on ucast eth1.: Interrupted system call".to_owned()
+                ),
+                (
+                    Warn,
+                    "3 messages discarded due to write errors on ucast eth1".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn eleventh_failure_suppresses_and_success_reports_suppressed_discards() {
+        let unreach = (
+            Error,
+            "write_child: write failure on bcast eth0.: Network is unreachable".to_owned(),
+        );
+        let mut f = WriteFailures::default();
+        for _ in 0..10 {
+            let (lines, _) = f.failure("bcast eth0", &failure(false, 0, Some(Errno::ENETUNREACH)));
+            assert_eq!(lines, vec![unreach.clone()]);
+        }
+        let (lines, _) = f.failure("bcast eth0", &failure(false, 0, Some(Errno::ENETUNREACH)));
+        assert_eq!(
+            lines,
+            vec![
+                unreach,
+                (
+                    Warn,
+                    "Temporarily Suppressing write error messages".to_owned()
+                ),
+                (Warn, "Is a cable unplugged on bcast eth0?".to_owned()),
+            ]
+        );
+        let (lines, _) = f.failure("bcast eth0", &failure(true, 4, None));
+        assert!(lines.is_empty(), "suppressed: {lines:?}");
+        assert_eq!(
+            f.success("bcast eth0"),
+            vec![(
+                Warn,
+                "write_child: 4 bcast eth0 messages discarded while suppressed.".to_owned()
+            )]
+        );
+        let (lines, _) = f.failure("bcast eth0", &failure(false, 0, Some(Errno::EIO)));
+        assert_eq!(
+            lines.len(),
+            1,
+            "messages are back after a success: {lines:?}"
+        );
+    }
+
+    #[test]
+    fn persistent_ebadf_or_enodev_ends_the_child_other_errors_do_not() {
+        let exits = |errno| {
+            let mut f = WriteFailures::default();
+            (0..=GIVE_UP_AFTER + 5)
+                .filter(|_| {
+                    f.failure("serial /dev/ttyS0", &failure(false, 0, Some(errno)))
+                        .1
+                })
+                .count()
+        };
+        assert_eq!(exits(Errno::ENODEV), 1);
+        assert_eq!(exits(Errno::EBADF), 1);
+        assert_eq!(exits(Errno::EIO), 0);
+        let mut f = WriteFailures::default();
+        let first_exit = (1..=GIVE_UP_AFTER + 5)
+            .find(|_| f.failure("x", &failure(false, 0, Some(Errno::ENODEV))).1);
+        assert_eq!(first_exit, Some(GIVE_UP_AFTER + 1));
     }
 }
