@@ -296,6 +296,7 @@ enum Wake {
     Packet,
     ChannelGone,
     Nothing,
+    Failed,
 }
 
 fn wait_readable(sock: &MediumSockets, master: &impl AsFd) -> Wake {
@@ -317,7 +318,11 @@ fn wait_readable(sock: &MediumSockets, master: &impl AsFd) -> Wake {
                 Wake::Nothing
             }
         }
-        Err(_) => Wake::Nothing,
+        Err(Errno::EINTR) => Wake::Nothing,
+        Err(e) => {
+            log::error!("{}: cannot wait for packets: {}", sock.label(), e.desc());
+            Wake::Failed
+        }
     }
 }
 
@@ -342,6 +347,15 @@ where
             }
             Wake::Nothing => continue,
             Wake::Packet => {}
+            Wake::Failed => {
+                stats(StatDelta::ReadFailed);
+                failed += 1;
+                if failed > MAX_FAILED_READS {
+                    log::error!("{MAX_FAILED_READS} NULL vf->read() returns in a row. Exiting.");
+                    return EXIT_READ_FAILURES;
+                }
+                continue;
+            }
         }
         match sock.recv(&mut buf) {
             Ok(n) if n > 0 => {
