@@ -1,1 +1,37 @@
-//! hb-media
+//! hb-media: opens and drives heartbeat's media (protocol.md §10–11,
+//! daemon.md §1.4).
+//!
+//! Bytes in, bytes out: this crate never parses a message. [`open`] builds
+//! the sockets of one `ha.cf` medium with the exact options of the C
+//! plugins ([`plan`] lists them per medium, testable without a network);
+//! [`MediumSockets`] sends and receives whole packets; [`write_child_loop`]
+//! and [`read_child_loop`] are the bodies of the two processes each medium
+//! gets. Ping media are not handled here.
+#![deny(missing_docs)]
+
+mod child;
+mod error;
+mod framer;
+pub mod iface;
+pub mod ipc;
+pub mod plan;
+mod serial;
+mod sockets;
+mod udp;
+
+pub use child::{
+    read_child_loop, write_child_loop, StatDelta, EXIT_GENERIC, EXIT_READ_FAILURES, GIVE_UP_AFTER,
+    MAX_FAILED_READS, SUPPRESS_AFTER,
+};
+pub use error::MediaError;
+pub use framer::SerialFramer;
+pub use hb_config::Medium;
+pub use plan::Retry;
+pub use serial::{baud_rate, chunk_delay, CHUNK, CHUNK_TIMEOUT};
+pub use sockets::{
+    open, open_with, MediumSockets, OpenOptions, BIND_RETRY_LONG, BIND_RETRY_SHORT,
+    IFACE_ADDR_RETRY,
+};
+
+/// Receive buffer size of every medium (heartbeat's `MAXMSG`).
+pub const MAXMSG: usize = 262_144;
