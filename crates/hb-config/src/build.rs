@@ -899,3 +899,7 @@ fn lower(s: &str) -> String {
 fn positive_u32(v: &str) -> Option<u32> {
     u32::try_from(atoi(v)).ok().filter(|n| *n > 0)
 }
+
+#[cfg(test)]
+#[path = "build_tests.rs"]
+mod tests;

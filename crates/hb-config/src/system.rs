@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::os::unix::fs::PermissionsExt;
 
 /// Questions the configuration parser asks about the host.
 pub trait SystemLookup {
@@ -57,10 +56,9 @@ impl SystemLookup for RealSystem {
     }
 
     fn is_executable(&self, path: &str) -> bool {
+        // access(X_OK) like the C daemon: as root this is true for any file
+        // with one execute bit, and for directories.
         nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
-            && std::fs::metadata(path)
-                .map(|m| m.is_file() || m.permissions().mode() & 0o111 != 0)
-                .unwrap_or(false)
     }
 
     fn udp_service_port(&self, name: &str) -> Option<u16> {
@@ -127,8 +125,9 @@ fn services_lookup<T>(text: &str, mut f: impl FnMut(&str, u16, &[&str]) -> Optio
 
 /// A configurable stand-in for tests. By default it knows `root` (0/0),
 /// `hacluster` (102/105), `nobody` (65534/65534), groups `root`, `haclient`
-/// (105) and `nogroup`, treats every path under `/usr`, `/bin` and `/sbin` as
-/// executable, has no `ha-cluster` service, knows interfaces `lo` and
+/// (105) and `nogroup`, treats every path under `/usr/libexec/`, `/usr/bin/`,
+/// `/usr/sbin/`, `/bin/` and `/sbin/` as executable (not `/usr/lib/`, like
+/// Debian where `/usr/lib/heartbeat/ipfail` does not exist), has no `ha-cluster` service, knows interfaces `lo` and
 /// `eth0`–`eth3`, and resolves IPv4 literals only.
 #[derive(Debug, Clone)]
 pub struct FakeSystem {
@@ -157,7 +156,16 @@ impl Default for FakeSystem {
         FakeSystem {
             users: users.iter().map(|(n, ids)| (n.to_string(), *ids)).collect(),
             groups: groups.iter().map(|(n, g)| (n.to_string(), *g)).collect(),
-            executable_prefixes: vec!["/usr/".into(), "/bin/".into(), "/sbin/".into()],
+            executable_prefixes: [
+                "/usr/libexec/",
+                "/usr/bin/",
+                "/usr/sbin/",
+                "/bin/",
+                "/sbin/",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             services: BTreeMap::new(),
             interfaces: ["lo", "eth0", "eth1", "eth2", "eth3"]
                 .iter()
@@ -243,6 +251,7 @@ mod tests {
         assert_eq!(sys.group("haclient"), Some(105));
         assert!(sys.is_executable("/usr/libexec/heartbeat/ipfail"));
         assert!(!sys.is_executable("/opt/x"));
+        assert!(!sys.is_executable("/usr/lib/heartbeat/ipfail"));
         assert_eq!(sys.udp_service_port("ha-cluster"), None);
     }
 }
