@@ -959,9 +959,7 @@ fn whole_file_checks() {
 fn all_line_errors_reported_in_order() {
     let text = "node vm\nrtprio 200\nlogfacility foo\napiauth ipfail uid=nosuchuser\n\
                 respawn hacluster /usr/lib/heartbeat/ipfail\nwarntime 0\nbaud 1234\nbcast eth0\n";
-    let mut sys = FakeSystem::default();
-    sys.executable_prefixes = vec!["/usr/libexec/".into()];
-    let e = parse_with(text, &sys).unwrap_err();
+    let e = parse_with(text, &FakeSystem::default()).unwrap_err();
     let lines: Vec<Option<usize>> = e.iter().map(|e| e.line).collect();
     assert_eq!(
         lines,

@@ -40,6 +40,7 @@ pub use hacf::{
     parse_hacf, AutoFailback, Autojoin, GenMethod, HaCf, MsgFmt, NodeEntry, NodeKind, UuidFrom,
 };
 pub use haresources::{parse_haresources, Resource, ResourceGroup};
+pub use hb_proto::auth::Method;
 pub use load::{load, load_authkeys, Loaded, AUTHKEYS, HACF, HARESOURCES};
 pub use media::Medium;
 pub use respawn::Respawn;
