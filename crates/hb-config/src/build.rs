@@ -447,7 +447,6 @@ impl<'a> Builder<'a> {
             }
             "pacemaker" | "crm" => {
                 self.once_only("pacemaker", line)?;
-                self.pacemaker_line = Some(line);
                 let lower = v.to_ascii_lowercase();
                 let on = match lower.as_str() {
                     "minimal" | "manual" | "respawn" | "valgrind" | "ccm-only" => true,
@@ -464,6 +463,7 @@ impl<'a> Builder<'a> {
                     });
                 }
                 self.cfg.pacemaker = val();
+                self.pacemaker_line = Some(line);
             }
             "autojoin" => {
                 self.cfg.autojoin = match lower(v).as_str() {

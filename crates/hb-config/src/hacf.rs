@@ -89,7 +89,7 @@ pub struct NodeEntry {
 }
 
 /// The parsed, validated and defaulted `ha.cf`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HaCf {
     /// Cluster nodes, lower-cased, in ha.cf order.
     pub nodes: Vec<String>,

@@ -15,7 +15,7 @@ use crate::haresources::{parse_haresources, ResourceGroup};
 use crate::system::SystemLookup;
 
 /// Everything read from the configuration directory.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     /// `ha.cf`.
     pub hacf: HaCf,

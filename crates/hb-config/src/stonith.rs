@@ -30,6 +30,14 @@ pub struct StonithHost {
     pub line: usize,
 }
 
+impl StonithHost {
+    /// Whether this line is for the local node (`*` or its name, any case);
+    /// the C daemon ignores the others.
+    pub fn applies_to(&self, local_node: &str) -> bool {
+        self.host == "*" || self.host.eq_ignore_ascii_case(local_node)
+    }
+}
+
 pub(crate) fn parse_stonith(rest: &str, line: usize) -> Result<Stonith, StonithProblem> {
     let mut words = rest.split_whitespace();
     let stonith_type = words.next().ok_or(StonithProblem::MissingType)?;
@@ -80,6 +88,9 @@ mod tests {
         );
         let h = parse_stonith_host("*     baytech 10.0.0.3 mylogin mysecretpassword", 4).unwrap();
         assert_eq!(h.host, "*");
+        assert!(h.applies_to("anything"));
+        let k = parse_stonith_host("Ken3 rps10 /dev/ttyS1 kathy 0", 5).unwrap();
+        assert!(k.applies_to("ken3") && !k.applies_to("kathy"));
         assert_eq!(h.stonith_type, "baytech");
         assert_eq!(h.params, "10.0.0.3 mylogin mysecretpassword");
         assert_eq!(parse_stonith_host("", 1), Err(StonithProblem::MissingHost));
