@@ -3,7 +3,7 @@
 //! [`HaCf`] holds every directive as a typed field with the built-in default
 //! already applied, plus the parameter table (§3.5) that the API `getparm`
 //! request and the `HA_<name>` environment of child processes expose.
-//! Building it is in [`crate::build`].
+//! It is built by [`parse_hacf`] (module `build`).
 
 use std::path::{Path, PathBuf};
 
