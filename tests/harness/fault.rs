@@ -43,7 +43,12 @@ fn table(iface: &str) -> String {
 /// The nftables ruleset that drops `percent` % of `iface`'s traffic in `dir`.
 fn loss_ruleset(iface: &str, percent: u8, dir: Direction) -> String {
     let mut chains = String::new();
-    let rule = format!("numgen random mod 100 < {percent} counter drop");
+    // numgen's range is 0..=99, so "< 100" is rejected: total loss is a plain drop.
+    let rule = if percent >= 100 {
+        "counter drop".to_string()
+    } else {
+        format!("numgen random mod 100 < {percent} counter drop")
+    };
     if matches!(dir, Direction::Out | Direction::Both) {
         chains.push_str(&format!(
             "  chain out {{ type filter hook egress device \"{iface}\" priority 0; {rule}; }}\n"
@@ -78,6 +83,9 @@ impl Node {
             )));
         }
         self.clear_loss(iface)?;
+        if percent == 0 {
+            return Ok(());
+        }
         let file = self.host_path(&format!("/tmp/hbt-loss-{iface}.nft"))?;
         nodefs::write_file(&file, &loss_ruleset(iface, percent, dir), 0o600)?;
         let file = file.to_string_lossy().into_owned();
@@ -127,6 +135,11 @@ mod tests {
         let out = loss_ruleset("eth1", 5, Direction::Out);
         assert!(out.contains("egress") && !out.contains("ingress"));
         assert!(out.starts_with("table netdev hbt_eth1 {"));
+        let all = loss_ruleset("eth0", 100, Direction::In);
+        assert!(
+            all.contains("priority 0; counter drop;") && !all.contains("numgen"),
+            "{all}"
+        );
     }
 
     #[test]
