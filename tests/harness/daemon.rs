@@ -42,8 +42,8 @@ impl Daemon {
             Ok(Daemon::Ours(path))
         } else {
             Err(Error::Invalid(format!(
-                "our heartbeat binary {} does not exist: run `cargo build --workspace --all-targets` \
-                 (or set HB_OURS_HEARTBEAT)",
+                "our heartbeat binary {} does not exist: run \
+                 `cargo build --workspace --all-targets` (or set HB_OURS_HEARTBEAT)",
                 path.display()
             )))
         }

@@ -13,8 +13,8 @@
 //!
 //! `PREFIX` is `hbt<pid>x<counter>`, unique per Lan, so tests run in parallel.  Dropping the
 //! Lan kills every process inside its namespaces (by PID), deletes the namespaces and removes
-//! the per-node trees.  Leftovers of a test process that died without teardown (its PID no
-//! longer exists) are removed by the next Lan.
+//! the per-node trees (kept for post-mortem when `HB_TESTS_KEEP=1`).  Leftovers of a test
+//! process that died without teardown (its PID no longer exists) are removed by the next Lan.
 
 use std::net::Ipv4Addr;
 use std::os::unix::fs::MetadataExt;
@@ -35,6 +35,11 @@ const PREFIX: &str = "hbt";
 pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 50);
 /// Most nodes a Lan can have (node letters a..h).
 pub const MAX_NODES: usize = 8;
+
+/// Set (non-empty, not "0") to keep each Lan's node trees (configs, logs) after teardown.
+pub const KEEP_ENV: &str = "HB_TESTS_KEEP";
+/// File marking a kept tree, so stale-leftover cleanup leaves it alone.
+const KEEP_MARKER: &str = "KEPT";
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 static STALE_CLEANUP: Once = Once::new();
@@ -326,7 +331,13 @@ impl Drop for Lan {
             }
         }
         proc::reap_orphans();
-        if let Err(e) = std::fs::remove_dir_all(&self.dir) {
+        if std::env::var_os(KEEP_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+            let _ = std::fs::write(self.dir.join(KEEP_MARKER), "kept for post-mortem\n");
+            eprintln!(
+                "hb-tests: {KEEP_ENV} set: node trees and logs kept in {}",
+                self.dir.display()
+            );
+        } else if let Err(e) = std::fs::remove_dir_all(&self.dir) {
             eprintln!("hb-tests: teardown: remove {}: {e}", self.dir.display());
         }
     }
@@ -362,7 +373,8 @@ fn cleanup_stale() {
     }
     if let Ok(dir) = std::fs::read_dir(base_dir()) {
         for entry in dir.flatten() {
-            if entry.file_name().to_str().is_some_and(dead) {
+            let kept = entry.path().join(KEEP_MARKER).exists();
+            if !kept && entry.file_name().to_str().is_some_and(dead) {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
         }

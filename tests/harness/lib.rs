@@ -28,7 +28,7 @@ pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
 pub use daemon::Daemon;
 pub use error::{Error, Result};
 pub use fault::Direction;
-pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, MAX_NODES};
+pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use prereq::{
