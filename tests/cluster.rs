@@ -13,7 +13,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use hb_tests::{wait_for, Auth, ConfigBuilder, Daemon, Error, Lan, Node, Result};
+use hb_tests::{
+    wait_for, Auth, ConfigBuilder, Daemon, Error, Lan, Node, Result, SerialCable, SERIAL_DEVICE,
+};
 
 /// Generous bound for two fresh nodes to see each other as active (initdead is 10 s).
 const CONVERGE: Duration = Duration::from_secs(40);
@@ -167,6 +169,31 @@ fn ucast_crc_graceful_stop(daemons: [Daemon; 2]) -> Result<()> {
     })
 }
 
+/// Serial only (md5): both nodes become active over a null-modem cable; cutting the cable
+/// makes each declare the other dead.
+fn serial_md5_cable_cut(daemons: [Daemon; 2]) -> Result<()> {
+    with_two_nodes(|lan, seen| {
+        let (a, b) = (lan.node(0), lan.node(1));
+        let cable = SerialCable::new(a, b)?;
+        let config = ConfigBuilder::new(&lan.node_names())
+            .baud(19200)
+            .serial(SERIAL_DEVICE)
+            .auth(Auth::Md5("hb-tests serial secret".into()))
+            .build();
+        for node in lan.nodes() {
+            node.apply(&config)?;
+        }
+        start_all(lan, &daemons)?;
+        seen.extend(a.pids());
+        seen.extend(b.pids());
+
+        cable.cut()?;
+        a.wait_for_log("node nodeb: is dead", DETECT)?;
+        b.wait_for_log("node nodea: is dead", DETECT)?;
+        Ok(())
+    })
+}
+
 #[test]
 fn bcast_sha1_real_real() -> Result<()> {
     bcast_sha1_peer_death([Daemon::Real, Daemon::Real])
@@ -175,4 +202,9 @@ fn bcast_sha1_real_real() -> Result<()> {
 #[test]
 fn ucast_crc_real_real() -> Result<()> {
     ucast_crc_graceful_stop([Daemon::Real, Daemon::Real])
+}
+
+#[test]
+fn serial_md5_real_real() -> Result<()> {
+    serial_md5_cable_cut([Daemon::Real, Daemon::Real])
 }

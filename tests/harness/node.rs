@@ -313,7 +313,8 @@ impl Node {
         self.pids().contains(&pid).then_some(pid)
     }
 
-    /// SIGKILLs only the master control process; returns its PID.
+    /// SIGKILLs only the master control process and waits (bounded) until it is gone;
+    /// returns its PID. Its children are left running, as after a real crash of the master.
     pub fn kill9_master(&self) -> Result<u32> {
         let pid = self.master_pid().ok_or_else(|| {
             Error::Invalid(format!(
@@ -322,6 +323,13 @@ impl Node {
             ))
         })?;
         proc::signal(pid, Signal::SIGKILL);
+        wait_for(
+            &format!("master {pid} of {} to die after SIGKILL", self.name),
+            Duration::from_secs(5),
+            Duration::from_millis(10),
+            || !self.pids().contains(&pid),
+            String::new,
+        )?;
         Ok(pid)
     }
 
