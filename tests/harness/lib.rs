@@ -1,1 +1,38 @@
-//! Integration harness.
+//! hb-tests: the project's multi-node test harness.
+//!
+//! A [`Lan`] is a private network of Linux network namespaces (a switch, N nodes, a client)
+//! using 198.18.0.0/15 only.  Each [`Node`] behaves like its own machine: its own host name
+//! (`nodea`, ...) and private `/etc/ha.d`, `/var/lib/heartbeat`, `/run`, `/var/log`, `/tmp`,
+//! so the real Debian Heartbeat 3.0.6 daemon and ours both run with their default paths,
+//! side by side, in one cluster.  [`ConfigBuilder`] writes ha.cf/authkeys/haresources; faults
+//! are packet loss ([`Node::loss`]), unplugged links ([`Node::cut`]), crashes
+//! ([`Node::kill9`]) and a [`SerialCable`].  Every wait is bounded ([`wait_until`]); teardown
+//! is `Drop` and kills only processes of the harness's own namespaces, by PID.
+//!
+//! The tests need root; a missing prerequisite is a failure naming the package to install.
+//! See `tests/README.md` for how to write a cluster test.
+
+mod config;
+mod daemon;
+mod error;
+mod fault;
+mod lan;
+mod node;
+mod nodefs;
+mod prereq;
+mod proc;
+mod serial;
+mod wait;
+
+pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
+pub use daemon::Daemon;
+pub use error::{Error, Result};
+pub use fault::Direction;
+pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
+pub use nix::sys::signal::Signal;
+pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
+pub use prereq::{
+    check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
+};
+pub use serial::{SerialCable, SERIAL_DEVICE};
+pub use wait::{wait_for, wait_until};
