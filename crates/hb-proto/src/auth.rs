@@ -291,6 +291,10 @@ impl KeyRing {
 
     /// Verifies and decodes a received packet (protocol.md §4.5).
     ///
+    /// The `"<index> <digest>"` text of a trailer or inner `auth` field must
+    /// be exactly as a sender writes it (one space, nothing after the
+    /// digest).
+    ///
     /// * Netstring (`###\n`): the trailer is mandatory and is checked with
     ///   the method of the index it names but the key of *our active*
     ///   entry (the C receiver's quirk); the inner `auth` field is neither
@@ -355,25 +359,22 @@ impl KeyRing {
     }
 }
 
-/// Parses `"<index> <token>"` the way C's `sscanf("%d %s")` does for every
-/// value a real node produces: optional leading blanks, decimal digits,
-/// blanks, then the token up to the next blank (anything after is ignored).
+/// Parses `"<index> <token>"` exactly as a sender writes it (`"%d %s"`):
+/// decimal index without leading zeros, one space, a non-empty token without
+/// blanks, nothing else. The C receiver's `sscanf` would also take other
+/// blanks or trailing words; no real sender produces those, and refusing
+/// them means no byte of an accepted trailer can have been altered.
 fn parse_auth_value(v: &[u8]) -> Option<(u32, &[u8])> {
-    let blank = |b: &u8| b.is_ascii_whitespace();
-    let v = &v[v.iter().take_while(|b| blank(b)).count()..];
     let digits = v.iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 9 {
+    if digits == 0 || digits > 9 || (digits > 1 && v[0] == b'0') {
         return None;
     }
     let index = std::str::from_utf8(&v[..digits]).ok()?.parse().ok()?;
-    let v = &v[digits..];
-    let skip = v.iter().take_while(|b| blank(b)).count();
-    let v = &v[skip..];
-    let token_len = v.iter().take_while(|b| !blank(b)).count();
-    if token_len == 0 {
+    let token = v[digits..].strip_prefix(b" ")?;
+    if token.is_empty() || token.iter().any(|b| b.is_ascii_whitespace() || *b == 0) {
         return None;
     }
-    Some((index, &v[..token_len]))
+    Some((index, token))
 }
 
 impl From<DecodeErrorKind> for PacketError {
@@ -457,11 +458,27 @@ mod tests {
     }
 
     #[test]
-    fn auth_value_parsing_like_sscanf() {
+    fn auth_value_parsing_is_exact() {
         assert_eq!(parse_auth_value(b"1 abc"), Some((1, &b"abc"[..])));
-        assert_eq!(parse_auth_value(b" 12   abc def"), Some((12, &b"abc"[..])));
-        assert_eq!(parse_auth_value(b"1"), None);
-        assert_eq!(parse_auth_value(b"x abc"), None);
-        assert_eq!(parse_auth_value(b"1 "), None);
+        assert_eq!(parse_auth_value(b"15 abc"), Some((15, &b"abc"[..])));
+        for bad in [
+            &b"1"[..],
+            b"x abc",
+            b"1 ",
+            b" 1 abc",
+            b"1  abc",
+            b"1\nabc",
+            b"1\tabc",
+            b"01 abc",
+            b"1 abc def",
+            b"1 abc\n",
+        ] {
+            assert_eq!(
+                parse_auth_value(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 }

@@ -39,6 +39,9 @@ pub enum DecodeErrorKind {
     /// The decimal length is too large to be real.
     #[error("length out of range")]
     LengthOverflow,
+    /// A decimal length with a leading zero (never sent; not canonical).
+    #[error("length with a leading zero")]
+    LeadingZero,
     /// A netstring length was not followed by `:`.
     #[error("expected ':' after the length")]
     ExpectedColon,

@@ -21,7 +21,8 @@ pub(crate) fn unpack(mut raw: &[u8]) -> Result<Vec<Vec<u8>>, usize> {
     while !raw.is_empty() {
         let here = total - raw.len();
         let digits = raw.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 || digits > 9 || raw.get(digits) != Some(&b':') {
+        let leading_zero = digits > 1 && raw[0] == b'0';
+        if digits == 0 || digits > 9 || leading_zero || raw.get(digits) != Some(&b':') {
             return Err(here);
         }
         let mut len = 0usize;
@@ -55,6 +56,7 @@ mod tests {
         assert_eq!(unpack(b""), Ok(vec![]));
         assert_eq!(unpack(b"3:abc,0:,"), Err(6));
         assert_eq!(unpack(b"3:abc"), Err(0));
+        assert_eq!(unpack(b"03:abc,"), Err(0));
         assert_eq!(unpack(b"3:a\0c,"), Err(3));
     }
 }

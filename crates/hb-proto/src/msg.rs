@@ -72,7 +72,7 @@ impl Value {
 /// One named field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    /// Field name: non-empty, no `=`, NUL or newline.
+    /// Field name: non-empty, no `=`, NUL or newline, no leading `(`.
     pub name: String,
     /// Field value.
     pub value: Value,
@@ -186,8 +186,11 @@ impl Message {
 /// Why a message cannot be sent as built (see [`Message::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidMessage {
-    /// A field name is empty or contains `=`, NUL or a newline.
-    #[error("invalid field name {0:?}: must be non-empty without '=', NUL or newline")]
+    /// A field name is empty, contains `=`, NUL or a newline, or starts
+    /// with `(`.
+    #[error(
+        "invalid field name {0:?}: must be non-empty without '=', NUL, newline or a leading '('"
+    )]
     BadName(String),
     /// A string value contains NUL.
     #[error("string field {0:?} contains a NUL byte")]
@@ -234,13 +237,15 @@ impl Message {
     }
 }
 
-/// Checks a received field name: non-empty UTF-8 without `=`, NUL or `\n`.
+/// Checks a field name: non-empty UTF-8 without `=`, NUL or `\n`, not
+/// starting with `(`.
 pub(crate) fn check_name(name: &[u8]) -> Result<String, crate::error::DecodeErrorKind> {
     use crate::error::DecodeErrorKind as K;
     if name.is_empty() {
         return Err(K::EmptyName);
     }
-    if name.iter().any(|&b| b == b'=' || b == 0 || b == b'\n') {
+    // A leading '(' would read back as a type prefix in the classic form.
+    if name[0] == b'(' || name.iter().any(|&b| b == b'=' || b == 0 || b == b'\n') {
         return Err(K::BadName);
     }
     String::from_utf8(name.to_vec()).map_err(|_| K::BadName)
@@ -281,7 +286,7 @@ mod tests {
             m.push(name, v);
             m.validate()
         };
-        for name in ["", "a=b", "a\nb", "a\0"] {
+        for name in ["", "a=b", "a\nb", "a\0", "(1)a"] {
             assert!(matches!(
                 bad(name, Value::String(vec![])),
                 Err(InvalidMessage::BadName(_))

@@ -168,6 +168,11 @@ pub(crate) fn peel(
     if digits > 9 {
         return Err(DecodeError::new(pos, K::LengthOverflow));
     }
+    // Senders never write leading zeros; refusing them keeps
+    // `encode(decode(x)) == x` for everything we accept.
+    if digits > 1 && bytes[pos] == b'0' {
+        return Err(DecodeError::new(pos, K::LeadingZero));
+    }
     let mut len = 0usize;
     for &d in &bytes[pos..pos + digits] {
         len = len * 10 + usize::from(d - b'0');
