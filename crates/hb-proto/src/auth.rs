@@ -9,7 +9,7 @@
 //! form and reproduces the C receiver's quirks, so both kinds of node accept
 //! exactly the same packets.
 
-use crate::error::{DecodeError, DecodeErrorKind};
+use crate::error::DecodeError;
 use crate::msg::{Message, Value};
 use crate::{classic, compress, netstring, MAXMSG};
 use md5::Md5;
@@ -377,12 +377,6 @@ fn parse_auth_value(v: &[u8]) -> Option<(u32, &[u8])> {
     Some((index, token))
 }
 
-impl From<DecodeErrorKind> for PacketError {
-    fn from(kind: DecodeErrorKind) -> PacketError {
-        PacketError::Malformed(DecodeError::new(0, kind))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,6 +449,93 @@ mod tests {
         assert_eq!(ring.method(1), Some(Method::Crc));
         assert_eq!(ring.method(2), None);
         assert!(!format!("{ring:?}").contains("secret"));
+    }
+
+    fn two_key_ring(active: u8) -> KeyRing {
+        KeyRing::new(
+            active,
+            vec![
+                (1, Method::Sha1, b"k1".to_vec()),
+                (2, Method::Md5, b"k2".to_vec()),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn netstring_uses_own_active_key_classic_uses_received_index() {
+        let receiver = two_key_ring(1);
+        let sender = two_key_ring(2);
+        let mut m = Message::from_pairs([("t", "status"), ("src", "b")]);
+        sender.add_inner_auth(&mut m);
+        // Netstring: method md5 (index 2) but key of our active entry (k1).
+        assert_eq!(
+            receiver.open(&sender.seal(&m)),
+            Err(PacketError::DigestMismatch)
+        );
+        let quirk = KeyRing::new(2, vec![(2, Method::Md5, b"k1".to_vec())]).unwrap();
+        assert_eq!(receiver.open(&quirk.seal(&m)), Ok(m.clone()));
+        // Classic: method and key of the received index.
+        assert_eq!(receiver.open(&classic::encode(&m)), Ok(m.clone()));
+        // An index we do not have.
+        let stranger = KeyRing::new(9, vec![(9, Method::Crc, vec![])]).unwrap();
+        let mut s = m.clone();
+        stranger.add_inner_auth(&mut s);
+        assert_eq!(
+            receiver.open(&stranger.seal(&s)),
+            Err(PacketError::UnknownKeyIndex(9))
+        );
+        assert_eq!(
+            receiver.open(&classic::encode(&s)),
+            Err(PacketError::UnknownKeyIndex(9))
+        );
+        // Classic input must carry an inner auth; netstring need not.
+        let bare = Message::from_pairs([("t", "status")]);
+        assert_eq!(
+            receiver.open(&classic::encode(&bare)),
+            Err(PacketError::MissingInnerAuth)
+        );
+        assert_eq!(receiver.open(&receiver.seal(&bare)), Ok(bare.clone()));
+        let mut garbled = bare.clone();
+        garbled.push_str("auth", "1");
+        assert_eq!(
+            receiver.open(&classic::encode(&garbled)),
+            Err(PacketError::BadInnerAuth)
+        );
+        // The last auth field counts.
+        let mut twice = m.clone();
+        twice.push_str("auth", "1 0000");
+        assert_eq!(
+            receiver.open(&classic::encode(&twice)),
+            Err(PacketError::DigestMismatch)
+        );
+    }
+
+    #[test]
+    fn open_inflates_compressed_packets_after_verification() {
+        use std::io::Write;
+        let ring = two_key_ring(1);
+        let inner = Message::from_pairs([("t", "big"), ("x", "y")]);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&classic::encode(&inner)).unwrap();
+        let mut wrapper = Message::new();
+        wrapper.push(compress::PAYLOAD_FIELD, Value::Binary(z.finish().unwrap()));
+        wrapper.push_str(compress::ALGORITHM_FIELD, "zlib");
+        assert_eq!(ring.open(&ring.seal(&wrapper)), Ok(inner));
+        wrapper.set_str(compress::ALGORITHM_FIELD, "bz2");
+        let err = ring.open(&ring.seal(&wrapper)).unwrap_err();
+        assert!(matches!(
+            err,
+            PacketError::Malformed(DecodeError {
+                kind: crate::DecodeErrorKind::UnsupportedCompression(_),
+                ..
+            })
+        ));
+        assert_eq!(err.reason(), "malformed");
+        assert_eq!(
+            ring.open(&vec![b'#'; MAXMSG + 1]),
+            Err(PacketError::TooLarge(MAXMSG + 1))
+        );
     }
 
     #[test]
