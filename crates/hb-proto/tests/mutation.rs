@@ -312,3 +312,29 @@ fn ipc_streams_of_real_packets_survive_chunking_and_corruption() {
         }
     }
 }
+
+/// Not a check: writes the corpus as seeds for the cargo-fuzz targets
+/// (`cargo test -p hb-proto --test mutation -- --ignored write_fuzz_seeds`).
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let (_, cases) = corpus();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus");
+    for (i, c) in cases.iter().enumerate().step_by(4) {
+        let mut targets = vec![("packet_open", c.bytes.clone())];
+        let decoder = if c.netstring {
+            "msg_netstring"
+        } else {
+            "msg_classic"
+        };
+        targets.push((decoder, c.bytes.clone()));
+        let mut framed = vec![61u8];
+        framed.extend(encode_frame(&c.bytes));
+        targets.push(("ipc_frame", framed));
+        for (target, bytes) in targets {
+            let dir = root.join(target);
+            std::fs::create_dir_all(&dir).expect("corpus dir");
+            std::fs::write(dir.join(format!("seed-{i:04}")), bytes).expect("seed");
+        }
+    }
+}
