@@ -24,3 +24,6 @@ pub use history::HISTORY_SLOTS;
 pub use node::{LinkView, NodeKind, NodeView};
 pub use stats::{Counters, DropReason};
 pub use track::MAX_MISSING;
+
+#[cfg(test)]
+mod tests;
