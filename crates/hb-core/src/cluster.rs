@@ -221,13 +221,13 @@ impl Cluster {
     pub fn on_tick(&mut self, now: Millis, wall_secs: u64) {
         self.advance(now, wall_secs);
         self.check_timeouts();
-        if self.now >= self.next_status {
-            self.send_local_status();
-            self.next_status = self.now.saturating_add(self.cfg.keepalive.max(1));
-        }
         if self.startup_pop_at.is_some_and(|t| self.now >= t) {
             self.startup_pop_at = None;
             self.unbump_deadtime();
+        }
+        if self.now >= self.next_status {
+            self.send_local_status();
+            self.next_status = self.now.saturating_add(self.cfg.keepalive.max(1));
         }
         while let Some((node, seq)) = self.rexmit.pop_due(self.now) {
             self.fire_rexmit(node, seq);
