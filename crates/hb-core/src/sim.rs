@@ -348,15 +348,23 @@ impl Sim {
             }
             if t <= self.now {
                 spins += 1;
-                assert!(spins < 1_000_000, "simulation makes no progress at {}", self.now);
+                assert!(
+                    spins < 1_000_000,
+                    "simulation makes no progress at {}",
+                    self.now
+                );
             } else {
                 spins = 0;
             }
             self.now = self.now.max(t);
             let wall = self.wall();
             while self.queue.peek().is_some_and(|Reverse(p)| p.at <= self.now) {
-                let Some(Reverse(p)) = self.queue.pop() else { break };
-                let Some(bytes) = self.payloads.remove(&p.id) else { continue };
+                let Some(Reverse(p)) = self.queue.pop() else {
+                    break;
+                };
+                let Some(bytes) = self.payloads.remove(&p.id) else {
+                    continue;
+                };
                 if let Some(e) = self.nodes[p.dst].engine.as_mut() {
                     self.delivered_packets += 1;
                     e.on_datagram(self.now, wall, p.medium, &bytes);
@@ -408,7 +416,12 @@ impl Sim {
         let id = self.next_id;
         self.next_id += 1;
         self.payloads.insert(id, bytes);
-        self.queue.push(Reverse(InFlight { at, id, dst, medium }));
+        self.queue.push(Reverse(InFlight {
+            at,
+            id,
+            dst,
+            medium,
+        }));
     }
 
     fn route(&mut self, src: usize, bytes: Vec<u8>) {
@@ -426,7 +439,11 @@ impl Sim {
                         continue;
                     }
                 }
-                let p = self.links.get(&(src, dst)).copied().unwrap_or(self.default_link);
+                let p = self
+                    .links
+                    .get(&(src, dst))
+                    .copied()
+                    .unwrap_or(self.default_link);
                 if self.rng.chance(p.loss) {
                     self.lost_packets += 1;
                     continue;
@@ -446,7 +463,9 @@ impl Sim {
     /// Emulates the ping media: a status packet triggers an echo carrying
     /// `t=NS_st st=ping info=ping src=<host> ts=<ts>` from every reachable host.
     fn ping_echo(&mut self, src: usize, bytes: &[u8]) {
-        let Ok(msg) = self.cfg.keys.open(bytes) else { return };
+        let Ok(msg) = self.cfg.keys.open(bytes) else {
+            return;
+        };
         if msg.msg_type() != Some("status") {
             return;
         }
@@ -473,14 +492,18 @@ impl Sim {
 
     /// Indices of running nodes.
     pub fn running(&self) -> Vec<usize> {
-        (0..self.nodes.len()).filter(|&i| self.nodes[i].engine.is_some()).collect()
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].engine.is_some())
+            .collect()
     }
 
     /// Every running node has comm up and sees every other running node `active`.
     pub fn converged(&self) -> bool {
         let running = self.running();
         running.iter().all(|&i| {
-            let Some(e) = self.engine(i) else { return false };
+            let Some(e) = self.engine(i) else {
+                return false;
+            };
             e.comm_up()
                 && running
                     .iter()

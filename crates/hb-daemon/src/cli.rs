@@ -108,7 +108,8 @@ fn usage() -> i32 {
 
 /// Entry point of the `heartbeat` binary; returns the exit code.
 pub fn main() -> i32 {
-    hb_sys::proctitle::init();
+    // Titles are cosmetic: without them the daemon still works.
+    let _ = hb_sys::proctitle::init();
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -162,7 +163,8 @@ mod tests {
         assert!(a.no_realtime && a.foreground && a.no_resources);
         let a = Args::try_parse_from(["heartbeat", "-R", "-C", "local"]).unwrap();
         assert_eq!(a.current_resources.as_deref(), Some("local"));
-        let a = Args::try_parse_from(["heartbeat", "--confdir", "/tmp/x", "--check-config"]).unwrap();
+        let a =
+            Args::try_parse_from(["heartbeat", "--confdir", "/tmp/x", "--check-config"]).unwrap();
         assert_eq!(a.paths().hacf(), PathBuf::from("/tmp/x/ha.cf"));
         assert!(Args::try_parse_from(["heartbeat", "-x"]).is_err());
     }

@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 
 use hb_sys::pidfile::{self, PidStatus};
 
@@ -51,7 +50,7 @@ pub fn stop(paths: &Paths) -> i32 {
             return exit::OK;
         }
     };
-    let target = Pid::from_raw(pid);
+    let target = pid;
     if let Err(e) = kill(target, Signal::SIGTERM) {
         eprintln!("ERROR: Could not kill pid {pid} : {}", e.desc());
         return if matches!(e, nix::errno::Errno::EPERM | nix::errno::Errno::EACCES) {
@@ -111,7 +110,7 @@ pub fn reload(paths: &Paths) -> Option<i32> {
         return Some(exit::FAILURE);
     }
     eprintln!("Signalling heartbeat pid {pid} to reread config files");
-    match kill(Pid::from_raw(pid), Signal::SIGHUP) {
+    match kill(pid, Signal::SIGHUP) {
         Ok(()) => Some(exit::OK),
         Err(e) => {
             eprintln!("ERROR: Could not signal pid {pid} : {}", e.desc());

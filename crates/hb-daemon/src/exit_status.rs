@@ -38,7 +38,10 @@ pub fn describe(name: &str, status: WaitStatus) -> Option<(Prio, String)> {
         WaitStatus::Signaled(pid, sig, core) => {
             let n = sig as i32;
             if core {
-                Some((Prio::Error, format!("Managed {name} process {pid} dumped core")))
+                Some((
+                    Prio::Error,
+                    format!("Managed {name} process {pid} dumped core"),
+                ))
             } else {
                 let (s, d) = signal_words(n);
                 Some((
@@ -59,11 +62,25 @@ mod tests {
 
     #[test]
     fn wording_matches_the_c_daemon() {
-        let (p, t) = describe("HBREAD", WaitStatus::Signaled(Pid::from_raw(7800), Signal::SIGKILL, false)).unwrap();
+        let (p, t) = describe(
+            "HBREAD",
+            WaitStatus::Signaled(Pid::from_raw(7800), Signal::SIGKILL, false),
+        )
+        .unwrap();
         assert_eq!(p, Prio::Warn);
-        assert_eq!(t, "Managed HBREAD process 7800 killed by signal 9 [SIGKILL - Kill, unblockable].");
-        let (p, t) = describe("/usr/libexec/heartbeat/ipfail", WaitStatus::Exited(Pid::from_raw(5), 0)).unwrap();
+        assert_eq!(
+            t,
+            "Managed HBREAD process 7800 killed by signal 9 [SIGKILL - Kill, unblockable]."
+        );
+        let (p, t) = describe(
+            "/usr/libexec/heartbeat/ipfail",
+            WaitStatus::Exited(Pid::from_raw(5), 0),
+        )
+        .unwrap();
         assert_eq!(p, Prio::Info);
-        assert_eq!(t, "Managed /usr/libexec/heartbeat/ipfail process 5 exited with return code 0.");
+        assert_eq!(
+            t,
+            "Managed /usr/libexec/heartbeat/ipfail process 5 exited with return code 0."
+        );
     }
 }

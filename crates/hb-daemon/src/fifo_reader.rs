@@ -80,7 +80,9 @@ impl Assembler {
                 self.in_msg = false;
                 self.frame.clear();
                 let shown: Vec<u8> = line.iter().copied().take(80).collect();
-                out.push(Assembled::Discarded(String::from_utf8_lossy(&shown).into_owned()));
+                out.push(Assembled::Discarded(
+                    String::from_utf8_lossy(&shown).into_owned(),
+                ));
                 continue;
             }
             self.frame.extend_from_slice(&line);
@@ -91,7 +93,12 @@ impl Assembler {
 }
 
 /// Body of the FIFO reader process; returns its exit code.
-pub fn run(fifo: &Path, mut to_master: UnixStream, master: Pid, others: impl Fn() -> Vec<i32>) -> i32 {
+pub fn run(
+    fifo: &Path,
+    mut to_master: UnixStream,
+    master: Pid,
+    others: impl Fn() -> Vec<i32>,
+) -> i32 {
     // Open for reading without blocking on the absent writer, then keep a
     // writer of our own so the FIFO never reports end-of-file when a
     // script closes it.
@@ -135,7 +142,10 @@ pub fn run(fifo: &Path, mut to_master: UnixStream, master: Pid, others: impl Fn(
         for item in asm.push(&buf[..n]) {
             match item {
                 Assembled::Frame(frame) => {
-                    if to_master.write_all(&hb_proto::ipc::encode_frame(&frame)).is_err() {
+                    if to_master
+                        .write_all(&hb_proto::ipc::encode_frame(&frame))
+                        .is_err()
+                    {
                         // The master is gone; the next loop notices.
                         break;
                     }
@@ -149,7 +159,10 @@ pub fn run(fifo: &Path, mut to_master: UnixStream, master: Pid, others: impl Fn(
 }
 
 fn emergency_shutdown(master: Pid, others: &[i32]) {
-    hb_log!(Prio::Crit, "Emergency Shutdown: Master Control process died.");
+    hb_log!(
+        Prio::Crit,
+        "Emergency Shutdown: Master Control process died."
+    );
     let me = std::process::id() as i32;
     for &pid in others {
         if pid > 0 && pid != me && pid != master.as_raw() {
@@ -157,7 +170,10 @@ fn emergency_shutdown(master: Pid, others: &[i32]) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
         }
     }
-    hb_log!(Prio::Crit, "Emergency Shutdown(MCP dead): Killing ourselves.");
+    hb_log!(
+        Prio::Crit,
+        "Emergency Shutdown(MCP dead): Killing ourselves."
+    );
 }
 
 #[cfg(test)]

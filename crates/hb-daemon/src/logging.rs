@@ -12,7 +12,6 @@
 //! One global logger per process; after `fork` the child keeps the same
 //! destinations and its own pid shows up in its lines automatically.
 
-use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -21,96 +20,33 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Message priority, with heartbeat's own spelling of each level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Prio {
-    /// `EMERG`
-    Emerg,
-    /// `ALERT`
-    Alert,
-    /// `CRIT`
-    Crit,
-    /// `ERROR`
-    Error,
-    /// `WARN`
-    Warn,
-    /// `notice`
-    Notice,
-    /// `info`
-    Info,
-    /// `debug`
-    Debug,
-}
+/// Message priority, with heartbeat's own spelling of each level
+/// (`EMERG` … `info`, `debug`): the engine's level type, shared so events
+/// and daemon lines need no translation.
+pub use hb_core::Level as Prio;
 
-impl Prio {
-    /// The level word as heartbeat prints it.
-    pub fn word(self) -> &'static str {
-        match self {
-            Prio::Emerg => "EMERG",
-            Prio::Alert => "ALERT",
-            Prio::Crit => "CRIT",
-            Prio::Error => "ERROR",
-            Prio::Warn => "WARN",
-            Prio::Notice => "notice",
-            Prio::Info => "info",
-            Prio::Debug => "debug",
-        }
-    }
-
-    /// The syslog severity number.
-    fn severity(self) -> u8 {
-        match self {
-            Prio::Emerg => 0,
-            Prio::Alert => 1,
-            Prio::Crit => 2,
-            Prio::Error => 3,
-            Prio::Warn => 4,
-            Prio::Notice => 5,
-            Prio::Info => 6,
-            Prio::Debug => 7,
-        }
+/// The syslog severity number of a priority.
+fn severity(p: Prio) -> i32 {
+    match p {
+        Prio::Emerg => 0,
+        Prio::Alert => 1,
+        Prio::Crit => 2,
+        Prio::Error => 3,
+        Prio::Warn => 4,
+        Prio::Notice => 5,
+        Prio::Info => 6,
+        Prio::Debug => 7,
     }
 }
 
-impl From<log::Level> for Prio {
-    fn from(l: log::Level) -> Prio {
-        match l {
-            log::Level::Error => Prio::Error,
-            log::Level::Warn => Prio::Warn,
-            log::Level::Info => Prio::Info,
-            log::Level::Debug | log::Level::Trace => Prio::Debug,
-        }
+/// Maps the `log` crate's levels (used by library crates) to priorities.
+pub fn prio_of(l: log::Level) -> Prio {
+    match l {
+        log::Level::Error => Prio::Error,
+        log::Level::Warn => Prio::Warn,
+        log::Level::Info => Prio::Info,
+        log::Level::Debug | log::Level::Trace => Prio::Debug,
     }
-}
-
-/// Syslog facility codes by name (`logfacility`); `none` disables syslog.
-pub fn facility_code(name: &str) -> Option<u8> {
-    const NAMES: [(&str, u8); 20] = [
-        ("kern", 0),
-        ("user", 1),
-        ("mail", 2),
-        ("daemon", 3),
-        ("auth", 4),
-        ("security", 4),
-        ("syslog", 5),
-        ("lpr", 6),
-        ("news", 7),
-        ("uucp", 8),
-        ("cron", 9),
-        ("authpriv", 10),
-        ("ftp", 11),
-        ("local0", 16),
-        ("local1", 17),
-        ("local2", 18),
-        ("local3", 19),
-        ("local4", 20),
-        ("local5", 21),
-        ("local6", 22),
-    ];
-    if name == "local7" {
-        return Some(23);
-    }
-    NAMES.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
 }
 
 /// Where log lines go.
@@ -121,7 +57,7 @@ pub struct LogTargets {
     /// `debugfile`: everything.
     pub debugfile: Option<PathBuf>,
     /// Syslog facility code (`logfacility`), `None` or 0 for no syslog.
-    pub facility: Option<u8>,
+    pub facility: Option<i32>,
     /// Also write to stderr (before daemonising, and in the foreground).
     pub stderr: bool,
     /// `syslogmsgfmt`: the syslog-like file format (default) or the
@@ -151,7 +87,11 @@ impl OpenLog {
     }
 
     fn reopen(&mut self) {
-        self.file = OpenOptions::new().append(true).create(true).open(&self.path).ok();
+        self.file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&self.path)
+            .ok();
         self.inode = self
             .file
             .as_ref()
@@ -188,22 +128,8 @@ struct Logger {
 
 static LOGGER: Mutex<Option<Logger>> = Mutex::new(None);
 
-/// Broken-down local time: month (0..11), day, hour, minute, second, year.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LocalTime {
-    /// Year, e.g. 2026.
-    pub year: i32,
-    /// Month 0..=11.
-    pub month: u32,
-    /// Day of month 1..=31.
-    pub day: u32,
-    /// Hour 0..=23.
-    pub hour: u32,
-    /// Minute.
-    pub minute: u32,
-    /// Second.
-    pub second: u32,
-}
+/// Broken-down local time, as the log lines need it.
+pub use hb_sys::time::Tm as LocalTime;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -211,7 +137,14 @@ const MONTHS: [&str; 12] = [
 
 /// Formats one line in the file format (`syslogmsgfmt true`), without newline:
 /// `Nov 02 04:22:18 host entity: [pid]: PRIO: text`.
-pub fn format_syslog_style(t: LocalTime, host: &str, entity: &str, pid: u32, prio: Prio, text: &str) -> String {
+pub fn format_syslog_style(
+    t: LocalTime,
+    host: &str,
+    entity: &str,
+    pid: u32,
+    prio: Prio,
+    text: &str,
+) -> String {
     format!(
         "{} {:02} {:02}:{:02}:{:02} {} {}: [{}]: {}: {}",
         MONTHS[(t.month % 12) as usize],
@@ -222,7 +155,7 @@ pub fn format_syslog_style(t: LocalTime, host: &str, entity: &str, pid: u32, pri
         host,
         entity,
         pid,
-        prio.word(),
+        prio.as_str(),
         text
     )
 }
@@ -240,7 +173,7 @@ pub fn format_native(t: LocalTime, entity: &str, pid: u32, prio: Prio, text: &st
         t.hour,
         t.minute,
         t.second,
-        prio.word(),
+        prio.as_str(),
         text
     )
 }
@@ -262,8 +195,16 @@ pub fn init(entity: &str, targets: LogTargets, debug_level: u32) {
         entity: entity.to_string(),
         host,
         debug_level,
-        logfile: targets.logfile.as_deref().filter(|p| *p != Path::new("/dev/null")).map(OpenLog::new),
-        debugfile: targets.debugfile.as_deref().filter(|p| *p != Path::new("/dev/null")).map(OpenLog::new),
+        logfile: targets
+            .logfile
+            .as_deref()
+            .filter(|p| *p != Path::new("/dev/null"))
+            .map(OpenLog::new),
+        debugfile: targets
+            .debugfile
+            .as_deref()
+            .filter(|p| *p != Path::new("/dev/null"))
+            .map(OpenLog::new),
         syslog: targets.facility.filter(|&f| f > 0).and_then(|_| {
             let s = UnixDatagram::unbound().ok()?;
             s.connect("/dev/log").ok()?;
@@ -282,8 +223,12 @@ pub fn init(entity: &str, targets: LogTargets, debug_level: u32) {
 /// when they close everything else.
 pub fn held_fds() -> Vec<std::os::fd::RawFd> {
     use std::os::fd::AsRawFd;
-    let Ok(g) = LOGGER.lock() else { return Vec::new() };
-    let Some(l) = g.as_ref() else { return Vec::new() };
+    let Ok(g) = LOGGER.lock() else {
+        return Vec::new();
+    };
+    let Some(l) = g.as_ref() else {
+        return Vec::new();
+    };
     let mut v = Vec::new();
     for f in [&l.logfile, &l.debugfile].into_iter().flatten() {
         if let Some(file) = f.file.as_ref() {
@@ -308,7 +253,11 @@ pub fn set_stderr(on: bool) {
 
 /// The current debug level (`-d`, `debug`, SIGUSR1/SIGUSR2).
 pub fn debug_level() -> u32 {
-    LOGGER.lock().ok().and_then(|g| g.as_ref().map(|l| l.debug_level)).unwrap_or(0)
+    LOGGER
+        .lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|l| l.debug_level))
+        .unwrap_or(0)
 }
 
 /// Sets the debug level.
@@ -324,7 +273,7 @@ pub fn set_debug_level(level: u32) {
 pub fn emit(prio: Prio, text: &str) {
     let Ok(mut g) = LOGGER.lock() else { return };
     let Some(l) = g.as_mut() else {
-        eprintln!("heartbeat: {}: {}", prio.word(), text);
+        eprintln!("heartbeat: {}: {}", prio.as_str(), text);
         return;
     };
     if prio == Prio::Debug && l.debug_level == 0 {
@@ -359,7 +308,7 @@ pub fn emit(prio: Prio, text: &str) {
         f.write_line(&line);
     }
     if let (Some(sock), Some(fac)) = (l.syslog.as_ref(), l.targets.facility) {
-        let pri = u16::from(fac) * 8 + u16::from(prio.severity());
+        let pri = fac * 8 + severity(prio);
         let msg = format!(
             "<{}>{} {:2} {:02}:{:02}:{:02} {}: [{}]: {}: {}",
             pri,
@@ -370,7 +319,7 @@ pub fn emit(prio: Prio, text: &str) {
             t.second,
             l.entity,
             pid,
-            prio.word(),
+            prio.as_str(),
             text
         );
         let _ = sock.send(msg.as_bytes());
@@ -393,15 +342,9 @@ impl log::Log for Facade {
         true
     }
     fn log(&self, record: &log::Record<'_>) {
-        emit(record.level().into(), &record.args().to_string());
+        emit(prio_of(record.level()), &record.args().to_string());
     }
     fn flush(&self) {}
-}
-
-impl fmt::Display for Prio {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.word())
-    }
 }
 
 #[cfg(test)]
@@ -420,20 +363,19 @@ mod tests {
     #[test]
     fn file_line_matches_cluster_glue() {
         assert_eq!(
-            format_syslog_style(T, "vm", "heartbeat", 1466, Prio::Info, "heartbeat: version 3.0.6"),
+            format_syslog_style(
+                T,
+                "vm",
+                "heartbeat",
+                1466,
+                Prio::Info,
+                "heartbeat: version 3.0.6"
+            ),
             "Nov 02 04:22:18 vm heartbeat: [1466]: info: heartbeat: version 3.0.6"
         );
         assert_eq!(
             format_native(T, "heartbeat", 7, Prio::Warn, "x"),
             "heartbeat[7]: 2026/11/02_04:22:18 WARN: x"
         );
-    }
-
-    #[test]
-    fn facilities() {
-        assert_eq!(facility_code("local0"), Some(16));
-        assert_eq!(facility_code("local7"), Some(23));
-        assert_eq!(facility_code("daemon"), Some(3));
-        assert_eq!(facility_code("bogus"), None);
     }
 }

@@ -30,6 +30,21 @@ use crate::outbox::Outbox;
 use crate::paths::Paths;
 use crate::respawn::{self, Decision, ExitKind};
 use crate::spawn;
+use hb_sys::shm::{ProcTable, Role};
+
+/// Counts a media child's traffic in its own slot of the shared table,
+/// where the master (and status tools) can read it.
+fn count(table: &ProcTable, d: hb_media::StatDelta) {
+    let Some((_, slot)) = table.find_pid(Pid::this()) else {
+        return;
+    };
+    slot.touch();
+    match d {
+        hb_media::StatDelta::Sent { bytes } => slot.count_out(bytes as u64),
+        hb_media::StatDelta::Received { bytes } => slot.count_in(bytes as u64),
+        _ => slot.count_error(),
+    }
+}
 
 const SIGNALS: Token = Token(0);
 const FIFO: Token = Token(1);
@@ -121,7 +136,10 @@ enum Shutdown {
     /// SIGTERM arrived before comm up: acted on at comm up.
     Deferred,
     /// Stopping respawned clients, last line first; `next` counts down.
-    Clients { next: usize, deadline: u64 },
+    Clients {
+        next: usize,
+        deadline: u64,
+    },
     /// Core children were told to stop.
     Core,
 }
@@ -145,7 +163,7 @@ pub struct Master {
     shutdown: Shutdown,
     comm_up: bool,
     exit_code: Option<i32>,
-    table: hb_sys::shm::ProcTable,
+    table: ProcTable,
     reload: crate::reload::Watcher,
 }
 
@@ -158,7 +176,7 @@ impl Master {
         node: String,
         core: Cluster,
         start: Instant,
-        table: hb_sys::shm::ProcTable,
+        table: ProcTable,
         signals: hb_sys::signals::SignalFd,
     ) -> std::io::Result<Master> {
         let poll = Poll::new()?;
@@ -209,7 +227,7 @@ impl Master {
             exit_code: None,
             table,
         };
-        m.table.set_master(std::process::id() as i32);
+        m.table_record(Pid::this(), Role::Master, 0);
         m.spawn_fifo_reader();
         for i in 0..m.media.len() {
             if let Err(e) = m.spawn_medium(i) {
@@ -223,14 +241,32 @@ impl Master {
     /// Opens the watchdog device (daemon.md §11); failure is logged and
     /// heartbeat runs without it, as the C daemon does.
     pub fn open_watchdog(&mut self) {
-        let Some(dev) = self.hacf.watchdog.clone() else { return };
+        let Some(dev) = self.hacf.watchdog.clone() else {
+            return;
+        };
         match hb_sys::watchdog::Watchdog::open(&dev, self.hacf.deadtime_ms) {
             Ok(mut w) => {
                 hb_log!(Prio::Notice, "Using watchdog device: {}", dev.display());
                 let _ = w.tickle();
                 self.watchdog = Some(w);
             }
-            Err(e) => hb_log!(Prio::Error, "Cannot open watchdog device: {} ({e})", dev.display()),
+            Err(e) => hb_log!(
+                Prio::Error,
+                "Cannot open watchdog device: {} ({e})",
+                dev.display()
+            ),
+        }
+    }
+
+    fn table_record(&self, pid: Pid, role: Role, index: usize) {
+        if let Some((_, slot)) = self.table.free_slot() {
+            slot.claim(pid, role, u32::try_from(index).unwrap_or(u32::MAX));
+        }
+    }
+
+    fn table_forget(&self, pid: Pid) {
+        if let Some((_, slot)) = self.table.find_pid(pid) {
+            slot.clear();
         }
     }
 
@@ -263,18 +299,27 @@ impl Master {
         };
         let fifo = self.paths.fifo();
         let master = Pid::this();
-        let table = self.table.clone();
+        let table = &self.table;
         let keep = Self::child_keep(&[child_end.as_raw_fd()]);
         let rt = self.child_realtime();
         let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
-            crate::fifo_reader::run(&fifo, child_end, master, || table.pids())
+            crate::fifo_reader::run(&fifo, child_end, master, || {
+                table
+                    .slots()
+                    .filter_map(|s| s.pid())
+                    .map(Pid::as_raw)
+                    .collect()
+            })
         });
         match pid {
             Ok(pid) => {
-                self.table.record(pid.as_raw(), hb_sys::shm::Role::Fifo, 0);
+                self.table_record(pid, Role::Fifo, 0);
                 let _ = mcp_end.set_nonblocking(true);
                 let mut stream = UnixStream::from_std(mcp_end);
-                let _ = self.poll.registry().register(&mut stream, FIFO, Interest::READABLE);
+                let _ = self
+                    .poll
+                    .registry()
+                    .register(&mut stream, FIFO, Interest::READABLE);
                 self.fifo_in = Some(Inbound::new(stream));
                 self.fifo_pid = Some(pid);
                 hb_log!(Prio::Debug, "FIFO process pid: {pid}");
@@ -293,32 +338,37 @@ impl Master {
 
     fn spawn_medium(&mut self, i: usize) -> Result<(), String> {
         let spec = self.media[i].spec.clone();
-        let socks = hb_media::open(&spec).map_err(|e| {
-            format!("cannot open medium {} {}: {e}", spec.kind(), spec.name())
-        })?;
+        let socks = hb_media::open(&spec)
+            .map_err(|e| format!("cannot open medium {} {}: {e}", spec.kind(), spec.name()))?;
         hb_log!(Prio::Info, "glib: {}", socks.describe());
-        let pair = || std::os::unix::net::UnixStream::pair().map_err(|e| format!("cannot create channel: {e}"));
+        let pair = || {
+            std::os::unix::net::UnixStream::pair()
+                .map_err(|e| format!("cannot create channel: {e}"))
+        };
         let (w_mcp, w_child) = pair()?;
         let (r_mcp, r_child) = pair()?;
         let rt = self.child_realtime();
         let title = format!("write: {} {}", spec.kind(), spec.name());
+        let medium_fds = [socks.send_fd().as_raw_fd(), socks.recv_fd().as_raw_fd()];
         let mut keep = Self::child_keep(&[w_child.as_raw_fd()]);
-        keep.extend(socks.fds());
+        keep.extend(medium_fds);
         let wsocks = &socks;
+        let table = &self.table;
+        let write_timeout = Duration::from_millis(self.hacf.keepalive_ms.max(100));
         let writer = spawn::core_child(&title, &keep, rt, true, move || {
-            hb_media::write_child_loop(wsocks, w_child)
+            hb_media::write_child_loop(wsocks, w_child, write_timeout, |d| count(table, d))
         })
         .map_err(|e| format!("cannot fork write child: {e}"))?;
         let title = format!("read: {} {}", spec.kind(), spec.name());
         let mut keep = Self::child_keep(&[r_child.as_raw_fd()]);
-        keep.extend(socks.fds());
+        keep.extend(medium_fds);
         let reader = spawn::core_child(&title, &keep, rt, true, move || {
-            hb_media::read_child_loop(wsocks, r_child)
+            hb_media::read_child_loop(wsocks, r_child, |d| count(table, d))
         })
         .map_err(|e| format!("cannot fork read child: {e}"))?;
         drop(socks);
-        self.table.record(writer.as_raw(), hb_sys::shm::Role::Write, i);
-        self.table.record(reader.as_raw(), hb_sys::shm::Role::Read, i);
+        self.table_record(writer, Role::Write, i);
+        self.table_record(reader, Role::Read, i);
         let _ = w_mcp.set_nonblocking(true);
         let _ = r_mcp.set_nonblocking(true);
         let mut w = UnixStream::from_std(w_mcp);
@@ -363,7 +413,10 @@ impl Master {
             }
             let wake = self.core.next_wakeup().min(self.next_timer());
             let timeout = wake.saturating_sub(self.now()).clamp(1, 1000);
-            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(timeout))) {
+            if let Err(e) = self
+                .poll
+                .poll(&mut events, Some(Duration::from_millis(timeout)))
+            {
                 if e.kind() != ErrorKind::Interrupted {
                     hb_log!(Prio::Error, "poll failed: {e}");
                 }
@@ -377,7 +430,9 @@ impl Master {
                         let i = (t - MEDIUM_BASE) / 2;
                         if (t - MEDIUM_BASE) % 2 == 0 {
                             self.on_medium_input(i);
-                        } else if let Some(ob) = self.media.get_mut(i).and_then(|m| m.outbox.as_mut()) {
+                        } else if let Some(ob) =
+                            self.media.get_mut(i).and_then(|m| m.outbox.as_mut())
+                        {
                             ob.flush();
                         }
                     }
@@ -404,7 +459,10 @@ impl Master {
         if now >= self.next_tickle {
             if let Some(w) = self.watchdog.as_mut() {
                 if let Err(e) = w.tickle() {
-                    hb_log!(Prio::Error, "Watchdog write failure: closing watchdog!: {e}");
+                    hb_log!(
+                        Prio::Error,
+                        "Watchdog write failure: closing watchdog!: {e}"
+                    );
                     self.watchdog = None;
                 }
             }
@@ -412,16 +470,21 @@ impl Master {
         }
         if now >= self.next_loadavg {
             if let Ok(s) = std::fs::read_to_string("/proc/loadavg") {
-                self.core.set_loadavg(s.trim_end().to_string());
+                self.core.set_loadavg(s.trim_end());
             }
             self.next_loadavg = now + self.hacf.keepalive_ms.max(1000);
         }
         for i in 0..self.media.len() {
-            if self.media[i].retry_at.is_some_and(|r| now >= r) && self.shutdown == Shutdown::Running {
+            if self.media[i].retry_at.is_some_and(|r| now >= r)
+                && self.shutdown == Shutdown::Running
+            {
                 match self.spawn_medium(i) {
                     Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),
                     Err(e) => {
-                        hb_log!(Prio::Error, "Communications restart failed. Will try again later. ({e})");
+                        hb_log!(
+                            Prio::Error,
+                            "Communications restart failed. Will try again later. ({e})"
+                        );
                         self.media[i].retry_at = Some(now + MEDIUM_RETRY_MS);
                     }
                 }
@@ -430,7 +493,11 @@ impl Master {
         if let Shutdown::Clients { deadline, next } = self.shutdown {
             if now >= deadline {
                 if let Some(pid) = self.clients.get(next).and_then(|c| c.state.pid) {
-                    hb_log!(Prio::Warn, "killing {} process group {pid} with signal 9", self.clients[next].spec.command);
+                    hb_log!(
+                        Prio::Warn,
+                        "killing {} process group {pid} with signal 9",
+                        self.clients[next].spec.command
+                    );
                     let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
                 }
                 self.shutdown = Shutdown::Clients {
@@ -454,7 +521,10 @@ impl Master {
                         }
                     }
                     if !sent && !self.media.is_empty() {
-                        hb_log!(Prio::Crit, "send_to_all_media: No working comm channels to write to.");
+                        hb_log!(
+                            Prio::Crit,
+                            "send_to_all_media: No working comm channels to write to."
+                        );
                     }
                 }
                 Output::Deliver(msg) => self.on_deliver(msg),
@@ -465,7 +535,7 @@ impl Master {
 
     fn on_event(&mut self, ev: Event) {
         if let Some((level, text)) = ev.log_line() {
-            logging::emit(level.into(), &text);
+            logging::emit(level, &text);
         }
         match ev {
             Event::CommUp => self.on_comm_up(),
@@ -500,7 +570,10 @@ impl Master {
             msg.get_str("src").unwrap_or("?")
         );
         if t == "ask_resources" && self.hacf.auto_failback == hb_config::AutoFailback::Legacy {
-            hb_log!(Prio::Info, "Standby mode only implemented when nice_failback on");
+            hb_log!(
+                Prio::Info,
+                "Standby mode only implemented when nice_failback on"
+            );
         }
     }
 
@@ -518,7 +591,11 @@ impl Master {
         let now = self.now();
         for f in frames {
             match hb_proto::classic::decode(&f) {
-                Ok(msg) => self.core.on_local_message(now, Self::wall(), msg),
+                Ok(msg) => {
+                    if let Err(e) = self.core.on_local_message(now, Self::wall(), msg) {
+                        hb_log!(Prio::Error, "message from FIFO not sent: {e}");
+                    }
+                }
                 Err(e) => hb_log!(Prio::Error, "bad message from FIFO dropped: {e}"),
             }
         }
@@ -526,7 +603,12 @@ impl Master {
     }
 
     fn on_medium_input(&mut self, i: usize) {
-        let frames = match self.media.get_mut(i).and_then(|m| m.inbound.as_mut()).map(Inbound::drain) {
+        let frames = match self
+            .media
+            .get_mut(i)
+            .and_then(|m| m.inbound.as_mut())
+            .map(Inbound::drain)
+        {
             Some(Ok(f)) => f,
             Some(Err(())) => {
                 if let Some(mut ib) = self.media[i].inbound.take() {
@@ -560,7 +642,11 @@ impl Master {
 
     fn change_debug(&mut self, sig: Signal) {
         let old = logging::debug_level();
-        let new = if sig == Signal::SIGUSR1 { old + 1 } else { old.saturating_sub(1) };
+        let new = if sig == Signal::SIGUSR1 {
+            old + 1
+        } else {
+            old.saturating_sub(1)
+        };
         logging::set_debug_level(new);
         if new > 0 {
             std::env::set_var("HA_debug", new.to_string());
@@ -570,7 +656,11 @@ impl Master {
         if old == 0 && new == 1 {
             hb_log!(Prio::Info, "heartbeat: version {}", crate::cli::HB_VERSION);
         }
-        hb_log!(Prio::Debug, "debug now set to {new} [pid {}]", std::process::id());
+        hb_log!(
+            Prio::Debug,
+            "debug now set to {new} [pid {}]",
+            std::process::id()
+        );
         for pid in self.core_pids() {
             let _ = kill(pid, sig);
         }
@@ -615,7 +705,7 @@ impl Master {
             if !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
                 continue;
             }
-            self.table.forget(pid.as_raw());
+            self.table_forget(pid);
             self.child_died(pid, status);
         }
     }
@@ -623,7 +713,11 @@ impl Master {
     fn child_died(&mut self, pid: Pid, status: WaitStatus) {
         let shutting_down = self.shutdown != Shutdown::Running;
         // Respawned clients.
-        if let Some(ci) = self.clients.iter().position(|c| c.state.pid == Some(pid.as_raw())) {
+        if let Some(ci) = self
+            .clients
+            .iter()
+            .position(|c| c.state.pid == Some(pid.as_raw()))
+        {
             self.client_died(ci, pid, status, shutting_down);
             return;
         }
@@ -644,7 +738,10 @@ impl Master {
         if shutting_down {
             self.forget_core(pid);
             let remaining = self.core_pids().len() + 1;
-            hb_log!(Prio::Info, "Core process {pid} exited. {remaining} remaining");
+            hb_log!(
+                Prio::Info,
+                "Core process {pid} exited. {remaining} remaining"
+            );
             if remaining == 1 && self.shutdown == Shutdown::Core {
                 hb_log!(Prio::Info, "{} Heartbeat shutdown complete.", self.node);
                 self.exit_code = Some(0);
@@ -681,12 +778,18 @@ impl Master {
                     );
                     let _ = kill(p, Signal::SIGKILL);
                 } else {
-                    hb_log!(Prio::Error, "Both comm processes for channel {i} have died.  Restarting.");
+                    hb_log!(
+                        Prio::Error,
+                        "Both comm processes for channel {i} have died.  Restarting."
+                    );
                     self.drop_medium_channels(i);
                     match self.spawn_medium(i) {
                         Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),
                         Err(e) => {
-                            hb_log!(Prio::Error, "Communications restart failed. Will try again later. ({e})");
+                            hb_log!(
+                                Prio::Error,
+                                "Communications restart failed. Will try again later. ({e})"
+                            );
                             self.media[i].retry_at = Some(self.now() + MEDIUM_RETRY_MS);
                         }
                     }
@@ -728,10 +831,14 @@ impl Master {
                 self.start_client(ci);
             }
             Decision::GaveUp => hb_log!(Prio::Error, "Client {cmd} \"respawning too fast\""),
-            Decision::Stopped => hb_log!(Prio::Info, "Client \"{cmd}\" exited with return code 100: not respawning it."),
+            Decision::Stopped => hb_log!(
+                Prio::Info,
+                "Client \"{cmd}\" exited with return code 100: not respawning it."
+            ),
             Decision::Reboot => {
                 hb_log!(Prio::Emerg, "Rebooting system.  Reason: {cmd}");
-                hb_sys::host::reboot_now();
+                let e = hb_sys::daemon::reboot_now();
+                hb_log!(Prio::Emerg, "reboot failed: {e}");
             }
             Decision::Nothing => {}
         }
@@ -755,13 +862,13 @@ impl Master {
             spec.uid,
             spec.gid
         );
-        let pause = self.clients[ci].state.pid.is_none() && self.clients[ci].state.last_run_was_short();
-        let keep = logging::held_fds();
-        match spawn::client(&spec, pause, &keep) {
+        let pause =
+            self.clients[ci].state.pid.is_none() && self.clients[ci].state.last_run_was_short();
+        match spawn::client(&spec, pause) {
             Ok(pid) => {
                 let now = self.now();
                 self.clients[ci].state.started(pid.as_raw(), now);
-                self.table.record(pid.as_raw(), hb_sys::shm::Role::Client, ci);
+                self.table_record(pid, Role::Client, ci);
             }
             Err(e) => hb_log!(Prio::Error, "Cannot exec {}: {e}", spec.command),
         }
@@ -780,7 +887,11 @@ impl Master {
             return;
         }
         self.close_watchdog();
-        hb_log!(Prio::Info, "Heartbeat shutdown in progress. ({})", std::process::id());
+        hb_log!(
+            Prio::Info,
+            "Heartbeat shutdown in progress. ({})",
+            std::process::id()
+        );
         let n = self.clients.len();
         self.stop_next_client(n);
     }
@@ -794,7 +905,10 @@ impl Master {
             let cmd = self.clients[i].spec.command.clone();
             match self.clients[i].state.pid {
                 Some(pid) => {
-                    hb_log!(Prio::Info, "killing {cmd} process group {pid} with signal 15");
+                    hb_log!(
+                        Prio::Info,
+                        "killing {cmd} process group {pid} with signal 15"
+                    );
                     let _ = killpg(Pid::from_raw(pid), Signal::SIGTERM);
                     self.shutdown = Shutdown::Clients {
                         next: i,
@@ -810,7 +924,8 @@ impl Master {
 
     fn stop_core_children(&mut self) {
         self.shutdown = Shutdown::Core;
-        let mut named: Vec<(&str, Pid)> = self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
+        let mut named: Vec<(&str, Pid)> =
+            self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
         for m in &self.media {
             named.extend(m.writer.map(|p| ("HBWRITE", p)));
             named.extend(m.reader.map(|p| ("HBREAD", p)));
@@ -829,7 +944,10 @@ impl Master {
     fn close_watchdog(&mut self) {
         if let Some(w) = self.watchdog.take() {
             if let Err(e) = w.magic_close() {
-                hb_log!(Prio::Error, "Watchdog write magic character failure: closing watchdog!: {e}");
+                hb_log!(
+                    Prio::Error,
+                    "Watchdog write magic character failure: closing watchdog!: {e}"
+                );
             }
         }
     }

@@ -100,7 +100,10 @@ mod tests {
 
     #[test]
     fn partial_writes_resume_and_full_queue_drops_whole_frames() {
-        let mut o = Outbox::new(Tight { got: vec![], room: 3 });
+        let mut o = Outbox::new(Tight {
+            got: vec![],
+            room: 3,
+        });
         o.push(b"abcdef");
         assert_eq!(o.writer_mut().got, b"abc");
         assert_eq!(o.pending(), 3);

@@ -96,7 +96,9 @@ pub fn local_node_name(nodeinfo: &Path, uname: &str) -> String {
         .ok()
         .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
         .filter(|l| !l.is_empty());
-    from_file.unwrap_or_else(|| uname.to_string()).to_ascii_lowercase()
+    from_file
+        .unwrap_or_else(|| uname.to_string())
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]

@@ -133,7 +133,10 @@ mod tests {
             Decision::Respawn { pause_first: true }
         );
         c.started(12, 62_000);
-        assert_eq!(c.exited(ExitKind::Code(100), 200_000, false), Decision::Stopped);
+        assert_eq!(
+            c.exited(ExitKind::Code(100), 200_000, false),
+            Decision::Stopped
+        );
         assert!(c.retired);
     }
 
@@ -144,10 +147,19 @@ mod tests {
         for i in 0..MAX_FAST_RESTARTS {
             c.started(100 + i as i32, now);
             now += 1_000;
-            assert!(matches!(c.exited(ExitKind::Code(1), now, false), Decision::Respawn { .. }), "run {i}");
+            assert!(
+                matches!(
+                    c.exited(ExitKind::Code(1), now, false),
+                    Decision::Respawn { .. }
+                ),
+                "run {i}"
+            );
         }
         c.started(999, now);
-        assert_eq!(c.exited(ExitKind::Code(1), now + 1_000, false), Decision::GaveUp);
+        assert_eq!(
+            c.exited(ExitKind::Code(1), now + 1_000, false),
+            Decision::GaveUp
+        );
     }
 
     #[test]
@@ -161,9 +173,15 @@ mod tests {
         }
         c.started(1, now);
         now += FAST_RUN_MS + 1;
-        assert_eq!(c.exited(ExitKind::Code(1), now, false), Decision::Respawn { pause_first: false });
+        assert_eq!(
+            c.exited(ExitKind::Code(1), now, false),
+            Decision::Respawn { pause_first: false }
+        );
         c.started(1, now);
-        assert!(matches!(c.exited(ExitKind::Code(1), now + 10, false), Decision::Respawn { .. }));
+        assert!(matches!(
+            c.exited(ExitKind::Code(1), now + 10, false),
+            Decision::Respawn { .. }
+        ));
     }
 
     #[test]

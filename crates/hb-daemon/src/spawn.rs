@@ -15,20 +15,27 @@ use crate::hb_log;
 use crate::logging::Prio;
 
 /// Forks a core child titled `heartbeat: <title>` that runs `body`.
-pub fn core_child<F>(title: &str, keep: &[RawFd], realtime: Option<i32>, die_with_master: bool, body: F) -> Result<Pid, hb_sys::SysError>
+pub fn core_child<F>(
+    title: &str,
+    keep: &[RawFd],
+    realtime: Option<i32>,
+    die_with_master: bool,
+    body: F,
+) -> Result<Pid, hb_sys::SysError>
 where
     F: FnOnce() -> i32,
 {
     let title = format!("heartbeat: {title}");
+    let master = Pid::this();
     hb_sys::fork::fork_child(move || {
-        hb_sys::signals::unblock_all();
+        let _ = hb_sys::signals::unblock_all();
         if die_with_master {
-            let _ = hb_sys::fork::set_parent_death_signal(Signal::SIGTERM);
+            let _ = hb_sys::fork::set_parent_death_signal(Signal::SIGTERM, Some(master));
         }
         hb_sys::fork::close_fds_except(keep);
         hb_sys::proctitle::set(&title);
         if let Some(prio) = realtime {
-            crate::startup::log_realtime(hb_sys::sched::make_realtime(prio, 16, 64));
+            crate::startup::log_realtime(&hb_sys::sched::make_realtime(prio, 16, 64));
         }
         body()
     })
@@ -36,12 +43,16 @@ where
 
 /// Forks a respawned client (daemon.md §10): own process group, normal
 /// scheduling, the configured user, `/bin/sh -c "exec <cmd>"`.
-pub fn client(spec: &hb_config::Respawn, pause_first: bool, keep: &[RawFd]) -> Result<Pid, hb_sys::SysError> {
+pub fn client(spec: &hb_config::Respawn, pause_first: bool) -> Result<Pid, hb_sys::SysError> {
+    let exec = hb_sys::exec::ClientExec::new(
+        &spec.user,
+        nix::unistd::Uid::from_raw(spec.uid),
+        nix::unistd::Gid::from_raw(spec.gid),
+        &spec.command,
+        std::env::vars_os(),
+    )?;
     let spec = spec.clone();
-    let _ = keep;
     hb_sys::fork::fork_child(move || {
-        hb_sys::signals::unblock_all();
-        hb_sys::sched::make_normal();
         if pause_first {
             std::thread::sleep(std::time::Duration::from_secs(1));
         }
@@ -53,7 +64,9 @@ pub fn client(spec: &hb_config::Respawn, pause_first: bool, keep: &[RawFd]) -> R
             spec.gid,
             std::process::id()
         );
-        let err = hb_sys::exec::exec_client(&spec.user, spec.uid, spec.gid, &spec.command);
+        // Only returns on failure; after its setup closed the log files the
+        // exit status (100: do not respawn) is all that can report it.
+        let err = exec.exec();
         hb_log!(Prio::Error, "Cannot exec {}: {err}", spec.command);
         crate::respawn::NO_RESPAWN_EXIT
     })

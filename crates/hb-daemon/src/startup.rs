@@ -2,7 +2,6 @@
 //! state files, fork the children, enter the master loop.
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hb_config::Loaded;
@@ -18,25 +17,16 @@ use crate::state_files::{self, GenerationNote};
 
 /// Logs what the realtime/memory-locking request achieved, in the C
 /// daemon's words (daemon.md §1.5).
-pub fn log_realtime(outcome: hb_sys::sched::RealtimeOutcome) {
-    for (prio, line) in outcome.log_lines() {
-        let p = match prio {
-            hb_sys::sched::LogPrio::Info => Prio::Info,
-            hb_sys::sched::LogPrio::Error => Prio::Error,
-        };
-        logging::emit(p, &line);
+pub fn log_realtime(outcome: &hb_sys::sched::RealtimeOutcome) {
+    for (level, line) in outcome.messages(std::process::id() as i32) {
+        logging::emit(logging::prio_of(level), &line);
     }
 }
 
 /// Reads and checks authkeys into a key ring (also used on SIGHUP).
 pub fn read_keys(paths: &Paths) -> Result<KeyRing, Vec<String>> {
     let path = paths.authkeys();
-    let meta = std::fs::metadata(&path)
-        .map_err(|e| vec![format!("{}: cannot open keyfile: {e}", path.display())])?;
-    hb_config::check_authkeys_mode(meta.permissions().mode(), &path).map_err(|e| vec![e.to_string()])?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| vec![format!("{}: cannot read keyfile: {e}", path.display())])?;
-    let keys = hb_config::parse_authkeys(&text, &path)
+    let keys = hb_config::load_authkeys(&path)
         .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     KeyRing::new(keys.active, keys.keys).map_err(|e| vec![format!("{}: {e}", path.display())])
 }
@@ -46,7 +36,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
     let mut t = LogTargets {
         logfile: h.logfile.clone(),
         debugfile: h.debugfile.clone(),
-        facility: h.logfacility.as_deref().and_then(logging::facility_code),
+        facility: h.logfacility_code.filter(|&c| c > 0),
         stderr: false,
         syslog_format: h.syslogmsgfmt,
     };
@@ -67,7 +57,11 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     std::env::set_var("HA_CURHOST", node);
     std::env::set_var("OCF_ROOT", "/usr/lib/ocf");
     let h = &loaded.hacf;
-    let show = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+    let show = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
     std::env::set_var("HA_LOGFILE", show(&h.logfile));
     std::env::set_var("HA_DEBUGLOG", show(&h.debugfile));
     if let Some(f) = &h.logfacility {
@@ -83,7 +77,9 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
 }
 
 fn wall() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
@@ -92,7 +88,10 @@ fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
     b.create(&paths.statedir)?;
     b.create(paths.cores_root())?;
     if !paths.api_dir().exists() {
-        std::fs::DirBuilder::new().recursive(true).mode(0o750).create(paths.api_dir())?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o750)
+            .create(paths.api_dir())?;
     }
     let rsctmp = paths.rsctmp();
     let _ = std::fs::remove_dir_all(&rsctmp);
@@ -137,13 +136,16 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         }
     };
     hb_log!(Prio::Info, "**************************");
-    hb_log!(Prio::Info, "Configuration validated. Starting heartbeat {HB_VERSION}");
+    hb_log!(
+        Prio::Info,
+        "Configuration validated. Starting heartbeat {HB_VERSION}"
+    );
     if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
         hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
         return exit::OK;
     }
     if !args.foreground {
-        match hb_sys::fork::daemonize() {
+        match hb_sys::daemon::daemonize() {
             Ok(true) => return exit::OK, // the parent
             Ok(false) => {}
             Err(e) => {
@@ -154,16 +156,25 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     }
     let _ = nix::unistd::setsid();
     if let Err(e) = pidfile::create(&paths.pidfile()) {
-        hb_log!(Prio::Error, "heartbeat: could not create pidfile [{}]: {e}", paths.pidfile().display());
+        hb_log!(
+            Prio::Error,
+            "heartbeat: could not create pidfile [{}]: {e}",
+            paths.pidfile().display()
+        );
         return exit::EPERM;
     }
     let level = logging::debug_level().max(loaded.hacf.debug);
+    let _ = logging::debug_level;
     logging::init("heartbeat", log_targets(&loaded), level);
     if let Err(e) = prepare_dirs(paths) {
-        hb_log!(Prio::Error, "cannot prepare {}: {e}", paths.statedir.display());
+        hb_log!(
+            Prio::Error,
+            "cannot prepare {}: {e}",
+            paths.statedir.display()
+        );
         return exit::FAILURE;
     }
-    hb_sys::fork::detach_stdio();
+    let _ = hb_sys::exec::stdio_to_dev_null();
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let _ = std::env::set_current_dir(paths.cores_root());
     export_environment(paths, &loaded, &node);
@@ -183,15 +194,22 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         }
     };
     match note {
-        GenerationNote::NoPrevious(n) => hb_log!(Prio::Warn, "No Previous generation - starting at {n}"),
-        GenerationNote::Broken(n) => hb_log!(Prio::Error, "BROKEN previous generation - starting at {n}"),
+        GenerationNote::NoPrevious(n) => {
+            hb_log!(Prio::Warn, "No Previous generation - starting at {n}")
+        }
+        GenerationNote::Broken(n) => {
+            hb_log!(Prio::Error, "BROKEN previous generation - starting at {n}")
+        }
         GenerationNote::Incremented => {}
     }
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
     let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
         Ok((u, created)) => {
             if created {
-                hb_log!(Prio::Info, "No uuid found for current node - generating a new uuid.");
+                hb_log!(
+                    Prio::Info,
+                    "No uuid found for current node - generating a new uuid."
+                );
             }
             u
         }
@@ -204,18 +222,37 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         Ok(true) => hb_log!(Prio::Info, "Creating FIFO {}.", paths.fifo().display()),
         Ok(false) => {}
         Err(e) => {
-            hb_log!(Prio::Error, "Cannot make fifo {}: {e}", paths.fifo().display());
+            hb_log!(
+                Prio::Error,
+                "Cannot make fifo {}: {e}",
+                paths.fifo().display()
+            );
             return exit::FAILURE;
         }
     }
-    let signals = match hb_sys::signals::SignalFd::for_master() {
+    use nix::sys::signal::Signal;
+    let _ = hb_sys::signals::ignore(&[
+        Signal::SIGPIPE,
+        Signal::SIGINT,
+        Signal::SIGTTOU,
+        Signal::SIGTTIN,
+    ]);
+    let signals = match hb_sys::signals::SignalFd::block(&[
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGCHLD,
+    ]) {
         Ok(s) => s,
         Err(e) => {
             hb_log!(Prio::Error, "cannot set up signal handling: {e}");
             return exit::FAILURE;
         }
     };
-    let table = match hb_sys::shm::ProcTable::new(4 + 2 * loaded.hacf.media.len() + loaded.hacf.respawn.len()) {
+    let table = match hb_sys::shm::ProcTable::new(
+        4 + 2 * loaded.hacf.media.len() + loaded.hacf.respawn.len(),
+    ) {
         Ok(t) => t,
         Err(e) => {
             hb_log!(Prio::Error, "cannot create the process table: {e}");
@@ -228,7 +265,12 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         node_name: node.clone(),
         uuid,
         generation,
-        nodes: hacf.nodes.iter().filter(|n| !hacf.ping_nodes.contains(n)).cloned().collect(),
+        nodes: hacf
+            .nodes
+            .iter()
+            .filter(|n| !hacf.ping_nodes.contains(n))
+            .cloned()
+            .collect(),
         ping_nodes: hacf.ping_nodes.clone(),
         media: hacf
             .media
@@ -254,21 +296,29 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let memreserve = hacf.memreserve_kb;
-    let mut master = match crate::mcp::Master::new(paths.clone(), hacf, node, core, start, table, signals) {
-        Ok(m) => m,
-        Err(e) => {
-            hb_log!(Prio::Error, "cannot start the master control process: {e}");
-            return exit::FAILURE;
-        }
-    };
+    let mut master =
+        match crate::mcp::Master::new(paths.clone(), hacf, node, core, start, table, signals) {
+            Ok(m) => m,
+            Err(e) => {
+                hb_log!(Prio::Error, "cannot start the master control process: {e}");
+                return exit::FAILURE;
+            }
+        };
     master.open_watchdog();
     if realtime {
-        log_realtime(hb_sys::sched::make_realtime(rtprio, 32, memreserve));
+        log_realtime(&hb_sys::sched::make_realtime(
+            rtprio,
+            32,
+            memreserve as usize,
+        ));
     } else {
-        hb_log!(Prio::Info, "Request to set pid {} to realtime ignored.", std::process::id());
+        hb_log!(
+            Prio::Info,
+            "Request to set pid {} to realtime ignored.",
+            std::process::id()
+        );
     }
     hb_sys::proctitle::set("heartbeat: master control process");
     hb_log!(Prio::Info, "Local status now set to: 'up'");
     master.run()
 }
-

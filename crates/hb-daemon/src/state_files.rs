@@ -78,10 +78,11 @@ pub fn load_or_create_uuid(path: &Path) -> Result<([u8; 16], bool), StateError> 
         path: path.to_path_buf(),
         source,
     })?;
-    rnd.read_exact(&mut buf).map_err(|source| StateError::Uuid {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    rnd.read_exact(&mut buf)
+        .map_err(|source| StateError::Uuid {
+            path: path.to_path_buf(),
+            source,
+        })?;
     // RFC 4122 version 4 layout, as libuuid's uuid_generate produces.
     buf[6] = (buf[6] & 0x0f) | 0x40;
     buf[8] = (buf[8] & 0x3f) | 0x80;

@@ -19,6 +19,7 @@
 #![allow(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod daemon;
 pub mod error;
 pub mod exec;
 pub mod fifo;
@@ -29,6 +30,7 @@ pub mod proctitle;
 pub mod sched;
 pub mod shm;
 pub mod signals;
+pub mod time;
 pub mod watchdog;
 
 #[cfg(test)]

@@ -1,0 +1,129 @@
+//! Membership with our daemon: two of our nodes, and mixed clusters with the real Heartbeat
+//! 3.0.6, over every UDP medium and auth method (issue 4).
+//!
+//! Our side is checked through its log (the C daemon's wording); the real side through the real
+//! `/usr/bin/cl_status` run inside its node.
+
+use std::time::Duration;
+
+use hb_tests::{wait_for, Auth, ConfigBuilder, Daemon, Lan, Node, Result};
+
+/// initdead is 10 s in the default test timings; allow for start-up on a busy machine.
+const CONVERGE: Duration = Duration::from_secs(30);
+/// deadtime 5 s + keepalive 1 s, plus slack.
+const DETECT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(200);
+
+#[derive(Clone, Copy)]
+enum Medium {
+    Bcast,
+    Mcast,
+    Ucast,
+}
+
+fn configure(lan: &Lan, medium: Medium, auth: &Auth) -> Result<()> {
+    let names = lan.node_names();
+    let (a, b) = (lan.node(0), lan.node(1));
+    for (node, peer) in [(a, b), (b, a)] {
+        let builder = ConfigBuilder::new(&names).auth(auth.clone());
+        let builder = match medium {
+            Medium::Bcast => builder.bcast("eth0"),
+            Medium::Mcast => builder.mcast("eth0", std::net::Ipv4Addr::new(239, 0, 0, 44), 694),
+            Medium::Ucast => builder.ucast("eth0", peer.ip()),
+        };
+        node.apply(&builder.build())?;
+    }
+    Ok(())
+}
+
+/// Waits until `observer` knows `peer` as active, the way its daemon shows it.
+fn wait_active(observer: &Node, daemon: &Daemon, peer: &str) -> Result<()> {
+    match daemon {
+        Daemon::Real => wait_for(
+            &format!(
+                "real cl_status on {} to report {peer} active",
+                observer.name()
+            ),
+            CONVERGE,
+            POLL,
+            || observer.cl_status(&["nodestatus", peer]).ok().as_deref() == Some("active"),
+            || observer.log_text(),
+        ),
+        Daemon::Ours(_) => observer.wait_for_log(
+            &format!("Status update for node {peer}: status active"),
+            CONVERGE,
+        ),
+    }
+}
+
+/// Both nodes see each other active; then `victim` is SIGKILLed and the survivor declares it
+/// dead; the victim restarts and is active again with a new generation.
+fn scenario(daemons: [Daemon; 2], medium: Medium, auth: Auth) -> Result<()> {
+    let lan = Lan::new(2)?;
+    configure(&lan, medium, &auth)?;
+    let (a, b) = (lan.node(0), lan.node(1));
+    a.start(daemons[0].clone())?;
+    b.start(daemons[1].clone())?;
+    wait_active(a, &daemons[0], "nodeb")?;
+    wait_active(b, &daemons[1], "nodea")?;
+
+    b.kill9_master()?;
+    a.wait_for_log("node nodeb: is dead", DETECT)?;
+    // Let the SIGKILLed node's children go (our FIFO reader takes them down).
+    wait_for(
+        "nodeb's processes to exit",
+        DETECT,
+        POLL,
+        || b.pids().is_empty(),
+        || format!("{:?}", b.pids()),
+    )?;
+    b.start(daemons[1].clone())?;
+    match &daemons[0] {
+        Daemon::Ours(_) => a.wait_for_log("Heartbeat restart on node nodeb", CONVERGE)?,
+        Daemon::Real => wait_active(a, &daemons[0], "nodeb")?,
+    }
+    wait_active(b, &daemons[1], "nodea")?;
+    Ok(())
+}
+
+fn ours() -> Daemon {
+    Daemon::ours().expect("our heartbeat binary is built by `cargo test --workspace`")
+}
+
+fn sha1() -> Auth {
+    Auth::Sha1("membership sha1 secret".into())
+}
+
+fn md5() -> Auth {
+    Auth::Md5("membership md5 secret".into())
+}
+
+#[test]
+fn ours_ours_bcast_sha1() -> Result<()> {
+    scenario([ours(), ours()], Medium::Bcast, sha1())
+}
+
+#[test]
+fn ours_ours_mcast_md5() -> Result<()> {
+    scenario([ours(), ours()], Medium::Mcast, md5())
+}
+
+#[test]
+fn ours_ours_ucast_crc() -> Result<()> {
+    scenario([ours(), ours()], Medium::Ucast, Auth::Crc)
+}
+
+#[test]
+fn mixed_real_ours_bcast_sha1() -> Result<()> {
+    scenario([Daemon::Real, ours()], Medium::Bcast, sha1())
+}
+
+#[test]
+fn mixed_ours_real_mcast_md5() -> Result<()> {
+    scenario([ours(), Daemon::Real], Medium::Mcast, md5())
+}
+
+#[test]
+fn mixed_real_ours_ucast_crc() -> Result<()> {
+    scenario([Daemon::Real, ours()], Medium::Ucast, Auth::Crc)
+}
