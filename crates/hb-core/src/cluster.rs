@@ -68,6 +68,7 @@ pub struct Cluster {
     pub(crate) nodes: Vec<Node>,
     pub(crate) me: usize,
     by_name: HashMap<String, usize>,
+    by_uuid: HashMap<[u8; 16], usize>,
     pub(crate) now: Millis,
     pub(crate) wall: u64,
     /// Last sequence number we assigned.
@@ -159,6 +160,8 @@ impl Cluster {
         if let Some(node) = nodes.get_mut(me) {
             node.uuid = cfg.uuid;
         }
+        let mut by_uuid = HashMap::new();
+        by_uuid.insert(cfg.uuid, me);
         let deadtime = cfg.deadtime;
         let keepalive = cfg.keepalive.max(1);
         let mut c = Cluster {
@@ -166,6 +169,7 @@ impl Cluster {
             nodes,
             me,
             by_name,
+            by_uuid,
             now,
             wall: wall_secs,
             seq: 0,
@@ -258,7 +262,8 @@ impl Cluster {
         }
         for (i, n) in self.nodes.iter().enumerate() {
             let interval = self.dead_interval_of(n);
-            if !n.is_dead() && !(i == self.me && self.local_lost) {
+            let skip = n.is_dead() || (i == self.me && self.local_lost);
+            if !skip {
                 match n.last_status {
                     Some(last) => consider(last.saturating_add(interval).saturating_add(1)),
                     None => consider(self.now),
@@ -306,7 +311,7 @@ impl Cluster {
         }
         if let Some(&i) = self.by_name.get(node) {
             if i != self.me {
-                self.nodes[i].uuid = uuid;
+                self.set_uuid(i, uuid);
             }
         }
     }
@@ -475,7 +480,16 @@ impl Cluster {
     }
 
     pub(crate) fn lookup_uuid(&self, uuid: &[u8; 16]) -> Option<usize> {
-        self.nodes.iter().position(|n| n.uuid == *uuid)
+        self.by_uuid.get(uuid).copied()
+    }
+
+    /// Records node `i`'s UUID in the table and the reverse index.
+    pub(crate) fn set_uuid(&mut self, i: usize, uuid: [u8; 16]) {
+        let old = std::mem::replace(&mut self.nodes[i].uuid, uuid);
+        if self.by_uuid.get(&old) == Some(&i) {
+            self.by_uuid.remove(&old);
+        }
+        self.by_uuid.insert(uuid, i);
     }
 
     /// The dead interval that applies to `n` now (§8.2).

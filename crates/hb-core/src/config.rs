@@ -87,9 +87,10 @@ impl CoreConfig {
             hopfudge: 1,
             keys,
             inner_auth: true,
-            seed: generation ^ u64::from_le_bytes([
-                uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7],
-            ]),
+            seed: generation
+                ^ u64::from_le_bytes([
+                    uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7],
+                ]),
         }
     }
 }

@@ -77,7 +77,8 @@ impl Node {
     }
 
     pub fn is_up_or_active(&self) -> bool {
-        self.status.eq_ignore_ascii_case(status::UP) || self.status.eq_ignore_ascii_case(status::ACTIVE)
+        self.status.eq_ignore_ascii_case(status::UP)
+            || self.status.eq_ignore_ascii_case(status::ACTIVE)
     }
 }
 

@@ -64,7 +64,8 @@ impl Cluster {
 
     /// C `process_clustermsg`: `medium` is None for our own loopback copy.
     pub(crate) fn process_message(&mut self, msg: Message, medium: Option<usize>) {
-        let (Some(t), Some(src), Some(ts)) = (msg.msg_type(), msg.get_str("src"), msg.get_str("ts"))
+        let (Some(t), Some(src), Some(ts)) =
+            (msg.msg_type(), msg.get_str("src"), msg.get_str("ts"))
         else {
             return self.reject(DropReason::MissingField);
         };
@@ -125,11 +126,11 @@ impl Cluster {
         let Some(u) = wire::get_uuid(msg, "srcuuid") else {
             return;
         };
-        let node = &mut self.nodes[idx];
+        let node = &self.nodes[idx];
         if node.uuid != u {
             let changed = node.uuid != [0; 16];
-            node.uuid = u;
             let name = node.name.clone();
+            self.set_uuid(idx, u);
             self.emit(Event::NodeUuid {
                 node: name,
                 uuid: u,
@@ -161,12 +162,22 @@ impl Cluster {
     }
 
     /// C `should_drop_message` (protocol.md §6.3).
-    fn classify(&mut self, idx: usize, msg: &Message, t: &str, seq: Option<u64>, ts: u64) -> Verdict {
+    fn classify(
+        &mut self,
+        idx: usize,
+        msg: &Message,
+        t: &str,
+        seq: Option<u64>,
+        ts: u64,
+    ) -> Verdict {
         let to = msg.get_str("dest");
         let to_me_by_name = to.is_none() || self.is_me(to);
         if wire::is_unsequenced(t) {
             if t.eq_ignore_ascii_case(types::NAK) {
-                let Some(nseq) = msg.get_str("firstseq").and_then(wire::parse_hex).filter(|&s| s > 0)
+                let Some(nseq) = msg
+                    .get_str("firstseq")
+                    .and_then(wire::parse_hex)
+                    .filter(|&s| s > 0)
                 else {
                     return Verdict::Reject(DropReason::BadNak);
                 };
@@ -199,7 +210,11 @@ impl Cluster {
             Some(u) => u == self.cfg.uuid,
             None => to_me_by_name,
         };
-        let keep = if to_me { Verdict::Keep } else { Verdict::NotForUs };
+        let keep = if to_me {
+            Verdict::Keep
+        } else {
+            Verdict::NotForUs
+        };
 
         let known = self.nodes[idx].track.generation;
         if gen < known {
@@ -365,9 +380,10 @@ impl Cluster {
         }
         if self.nodes[idx].kind == NodeKind::Normal
             && self.flow_control
-            && !msg
-                .get_str("protocol")
-                .is_some_and(|p| p.trim_start().starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+'))
+            && !msg.get_str("protocol").is_some_and(|p| {
+                p.trim_start()
+                    .starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+')
+            })
         {
             self.flow_control = false;
             self.emit(Event::FlowControlDisabled);
@@ -447,7 +463,9 @@ impl Cluster {
                         naks += 1;
                     }
                     Some(slot) => {
-                        let recent = slot.last_rexmit.is_some_and(|t| now.saturating_sub(t) < window);
+                        let recent = slot
+                            .last_rexmit
+                            .is_some_and(|t| now.saturating_sub(t) < window);
                         if !recent {
                             sent += 1;
                             if sent > MAX_REXMIT_BATCH {
@@ -487,7 +505,8 @@ impl Cluster {
             return;
         };
         let prev = self.nodes[idx].track.ackseq;
-        if ackseq == prev || ackseq <= self.cluster_ack || ackseq > self.hist.hiseq || ackseq < prev {
+        if ackseq == prev || ackseq <= self.cluster_ack || ackseq > self.hist.hiseq || ackseq < prev
+        {
             return;
         }
         self.nodes[idx].track.ackseq = ackseq;
@@ -540,10 +559,16 @@ impl Cluster {
                 .filter(|n| n.kind == NodeKind::Normal)
                 .map(|n| n.name.clone())
                 .collect();
-            let unknown_here: Vec<String> =
-                theirs.iter().filter(|n| !ours.contains(n)).cloned().collect();
-            let missing_there: Vec<String> =
-                ours.iter().filter(|n| !theirs.contains(n)).cloned().collect();
+            let unknown_here: Vec<String> = theirs
+                .iter()
+                .filter(|n| !ours.contains(n))
+                .cloned()
+                .collect();
+            let missing_there: Vec<String> = ours
+                .iter()
+                .filter(|n| !theirs.contains(n))
+                .cloned()
+                .collect();
             if !unknown_here.is_empty() || !missing_there.is_empty() {
                 let from = self.nodes[idx].name.clone();
                 self.emit(Event::NodeListMismatch {

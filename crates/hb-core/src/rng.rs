@@ -70,7 +70,10 @@ mod tests {
             assert!((50..=250).contains(&v));
             seen[(v - 50) as usize] = true;
         }
-        assert!(seen.iter().all(|s| *s), "every value of the range is reachable");
+        assert!(
+            seen.iter().all(|s| *s),
+            "every value of the range is reachable"
+        );
         assert_eq!(a.range(9, 3), 9);
         assert!(!a.chance(0.0));
         assert!(a.chance(1.0));

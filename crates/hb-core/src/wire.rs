@@ -42,9 +42,7 @@ pub fn parse_hex(s: &str) -> Option<u64> {
         .or_else(|| s.strip_prefix("0X"))
         .filter(|rest| rest.starts_with(|c: char| c.is_ascii_hexdigit()))
         .unwrap_or(s);
-    let digits: &str = &s[..s
-        .find(|c: char| !c.is_ascii_hexdigit())
-        .unwrap_or(s.len())];
+    let digits: &str = &s[..s.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(s.len())];
     if digits.is_empty() {
         return None;
     }
@@ -107,7 +105,11 @@ pub(crate) fn add_control_fields(msg: &mut Message, o: &Originator<'_>, seq: Opt
     let ttl = o.ttl.to_string();
     let seq = seq.map(|s| format!("{s:x}"));
     let fields: [(&str, Option<Value>, bool); 7] = [
-        ("src", Some(Value::String(o.name.as_bytes().to_vec())), false),
+        (
+            "src",
+            Some(Value::String(o.name.as_bytes().to_vec())),
+            false,
+        ),
         ("srcuuid", Some(Value::Binary(o.uuid.to_vec())), false),
         ("seq", seq.map(|s| Value::String(s.into_bytes())), true),
         ("hg", Some(Value::String(gen.into_bytes())), false),
@@ -261,7 +263,10 @@ mod tests {
         // Sequenced messages get every field overwritten in place.
         let mut m = Message::from_pairs([("t", "x"), ("src", "evil"), ("seq", "99")]);
         add_control_fields(&mut m, &o, Some(3), 5);
-        assert_eq!(names(&m), ["t", "src", "seq", "srcuuid", "hg", "ts", "ld", "ttl"]);
+        assert_eq!(
+            names(&m),
+            ["t", "src", "seq", "srcuuid", "hg", "ts", "ld", "ttl"]
+        );
         assert_eq!(m.get_str("src"), Some("node1"));
         assert_eq!(m.get_str("seq"), Some("3"));
     }

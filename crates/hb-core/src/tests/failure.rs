@@ -28,8 +28,16 @@ fn crashed_node_is_declared_dead_within_exact_bounds_then_restarts() {
     for i in 0..2 {
         let dead = dead_times(&sim, i, "node2");
         assert_eq!(dead.len(), 1, "node{i} declares node2 dead once");
-        assert!(dead[0] > last_status_rx + deadtime, "not before dt: {}", dead[0]);
-        assert!(dead[0] <= last_status_rx + deadtime + keepalive, "within dt + keepalive: {}", dead[0]);
+        assert!(
+            dead[0] > last_status_rx + deadtime,
+            "not before dt: {}",
+            dead[0]
+        );
+        assert!(
+            dead[0] <= last_status_rx + deadtime + keepalive,
+            "within dt + keepalive: {}",
+            dead[0]
+        );
         let e = sim.engine(i).expect("running");
         assert_eq!(e.node_status("node2"), Some("dead"));
         assert_eq!(e.link_up("node2", "eth0"), Some(false));
@@ -38,14 +46,20 @@ fn crashed_node_is_declared_dead_within_exact_bounds_then_restarts() {
             .events_of(i, |e| matches!(e, Event::NodeDead { .. }))
             .filter_map(|(_, e)| e.log_line())
             .next();
-        assert_eq!(line, Some((crate::Level::Warn, "node node2: is dead".to_string())));
+        assert_eq!(
+            line,
+            Some((crate::Level::Warn, "node node2: is dead".to_string()))
+        );
     }
     // Restart with a higher generation.
     sim.start(2);
     assert!(sim.run_until_converged(20, sim.now + 3000).is_some());
     for i in 0..2 {
         let restarts: Vec<_> = sim
-            .events_of(i, |e| matches!(e, Event::NodeRestarted { node } if node == "node2"))
+            .events_of(
+                i,
+                |e| matches!(e, Event::NodeRestarted { node } if node == "node2"),
+            )
             .collect();
         assert_eq!(restarts.len(), 1);
         assert_eq!(
@@ -55,7 +69,10 @@ fn crashed_node_is_declared_dead_within_exact_bounds_then_restarts() {
         let e = sim.engine(i).expect("running");
         assert_eq!(e.node_status("node2"), Some("active"));
         assert_eq!(
-            e.nodes().iter().find(|v| v.name == "node2").map(|v| v.generation),
+            e.nodes()
+                .iter()
+                .find(|v| v.name == "node2")
+                .map(|v| v.generation),
             Some(sim.nodes[2].generation)
         );
     }
@@ -70,7 +87,10 @@ fn quick_restart_is_seen_as_restart_not_death() {
     assert!(sim.run_until_converged(20, sim.now + 3000).is_some());
     assert!(dead_times(&sim, 0, "node1").is_empty());
     let statuses: Vec<String> = sim
-        .events_of(0, |e| matches!(e, Event::NodeStatus { node, .. } if node == "node1"))
+        .events_of(
+            0,
+            |e| matches!(e, Event::NodeStatus { node, .. } if node == "node1"),
+        )
         .map(|(_, e)| match e {
             Event::NodeStatus { new, .. } => new.clone(),
             _ => String::new(),
@@ -78,7 +98,11 @@ fn quick_restart_is_seen_as_restart_not_death() {
         .collect();
     // up, active at first start; init, up, active after the restart.
     assert_eq!(statuses, ["up", "active", "init", "up", "active"]);
-    assert_eq!(sim.events_of(0, |e| matches!(e, Event::NodeRestarted { .. })).count(), 1);
+    assert_eq!(
+        sim.events_of(0, |e| matches!(e, Event::NodeRestarted { .. }))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -101,23 +125,36 @@ fn partition_longer_than_deadtime_then_heal() {
     }
     sim.heal();
     let healed_at = sim.now;
-    assert!(sim.run_until_converged(10, sim.now + 2000).is_some(), "converges after heal");
+    assert!(
+        sim.run_until_converged(10, sim.now + 2000).is_some(),
+        "converges after heal"
+    );
     for (i, others) in [(0, [2, 3]), (1, [2, 3]), (2, [0, 1]), (3, [0, 1])] {
         for o in others {
             let name = format!("node{o}");
             let healed: Vec<_> = sim
-                .events_of(i, |e| matches!(e, Event::PartitionHealed { node } if *node == name))
+                .events_of(
+                    i,
+                    |e| matches!(e, Event::PartitionHealed { node } if *node == name),
+                )
                 .collect();
             assert_eq!(healed.len(), 1, "node{i} sees {name} return once");
             assert!(healed[0].0 >= healed_at);
             let lines = healed[0].1.log_lines();
             assert_eq!(
                 lines[0],
-                (crate::Level::Crit, format!("Cluster node {name} returning after partition."))
+                (
+                    crate::Level::Crit,
+                    format!("Cluster node {name} returning after partition.")
+                )
             );
             assert_eq!(lines.len(), 5);
         }
         // No restart was seen: nobody's generation changed.
-        assert_eq!(sim.events_of(i, |e| matches!(e, Event::NodeRestarted { .. })).count(), 0);
+        assert_eq!(
+            sim.events_of(i, |e| matches!(e, Event::NodeRestarted { .. }))
+                .count(),
+            0
+        );
     }
 }

@@ -57,7 +57,10 @@ fn status_datagram_matches_the_md5_vector_byte_for_byte() {
     assert!(
         packets.contains(&expected),
         "got {:?}",
-        packets.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect::<Vec<_>>()
+        packets
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -89,7 +92,10 @@ fn ack_datagram_matches_the_md5_vector_byte_for_byte() {
             .iter()
             .filter_map(|m| m.get_str("ackseq").and_then(crate::wire::parse_hex))
             .collect();
-        assert!(!seqs.is_empty() && seqs.len() <= 3, "seed {seed}: acks {seqs:?}");
+        assert!(
+            !seqs.is_empty() && seqs.len() <= 3,
+            "seed {seed}: acks {seqs:?}"
+        );
         assert!(seqs.windows(2).all(|w| w[1] == w[0] + 10));
         if packets.iter().any(|b| b.as_slice() == expected) {
             found = true;
@@ -102,7 +108,11 @@ fn ack_datagram_matches_the_md5_vector_byte_for_byte() {
 #[test]
 fn rexmit_nak_and_repnodes_formats() {
     let keys = sha1_keys();
-    let mut c = Cluster::new(small_config("node0", &["node0", "node1", "node2"], keys.clone()), 0, 1000);
+    let mut c = Cluster::new(
+        small_config("node0", &["node0", "node1", "node2"], keys.clone()),
+        0,
+        1000,
+    );
     drain(&mut c);
     let mut p = FakePeer::new("node1", keys.clone());
     c.on_datagram(1, 1000, 0, &p.status("up", 1000));
@@ -119,7 +129,10 @@ fn rexmit_nak_and_repnodes_formats() {
     let m = keys.open(req26).expect("verifies");
     assert_eq!(
         names(&m),
-        ["t", "dest", "firstseq", "lastseq", "destuuid", "src", "srcuuid", "hg", "ts", "ttl", "auth"]
+        [
+            "t", "dest", "firstseq", "lastseq", "destuuid", "src", "srcuuid", "hg", "ts", "ttl",
+            "auth"
+        ]
     );
     assert_eq!(m.get_str("lastseq"), Some("26"));
     assert_eq!(m.get_binary("destuuid"), Some(&[0x22u8; 16][..]));
@@ -171,7 +184,9 @@ fn rexmit_nak_and_repnodes_formats() {
     assert!(again.iter().all(|m| m.get_str("ts") == Some("3e8")));
     // The same request through a second medium within 240 ms is ignored.
     c.on_datagram(403, 1000, 0, &req);
-    assert!(decode_all(&keys, &transmitted(&drain(&mut c))).iter().all(|m| m.get_str("seq").is_none()));
+    assert!(decode_all(&keys, &transmitted(&drain(&mut c)))
+        .iter()
+        .all(|m| m.get_str("seq").is_none()));
     assert_eq!(c.counters().rexmit_served, 2);
 
     // reqnodes -> repnodes listing every normal node.
@@ -189,14 +204,32 @@ fn rexmit_nak_and_repnodes_formats() {
     let m = keys.open(rep).expect("verifies");
     assert_eq!(
         names(&m),
-        ["dest", "t", "nodelist", "delnodelist", "destuuid", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl", "auth"]
+        [
+            "dest",
+            "t",
+            "nodelist",
+            "delnodelist",
+            "destuuid",
+            "src",
+            "srcuuid",
+            "seq",
+            "hg",
+            "ts",
+            "ld",
+            "ttl",
+            "auth"
+        ]
     );
 }
 
 #[test]
 fn addressed_local_message_gets_destuuid_and_unknown_dest_is_kept() {
     let keys = sha1_keys();
-    let mut c = Cluster::new(small_config("node0", &["node0", "node1"], keys.clone()), 0, 1000);
+    let mut c = Cluster::new(
+        small_config("node0", &["node0", "node1"], keys.clone()),
+        0,
+        1000,
+    );
     drain(&mut c);
     c.set_node_uuid("node1", [9; 16]);
     let mut m = Message::new();
@@ -208,14 +241,21 @@ fn addressed_local_message_gets_destuuid_and_unknown_dest_is_kept() {
     let sent = decode_all(&keys, &transmitted(&outs));
     assert_eq!(
         names(&sent[0]),
-        ["t", "dest", "ipaddr", "destuuid", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl", "auth"]
+        [
+            "t", "dest", "ipaddr", "destuuid", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl",
+            "auth"
+        ]
     );
     assert_eq!(sent[0].get_binary("destuuid"), Some(&[9u8; 16][..]));
     // Not for us: not delivered locally.
     assert!(delivered(&outs).is_empty());
     // A broadcast is delivered locally (loopback) exactly once.
-    c.on_local_message(2, 1000, Message::from_pairs([("t", "hb_takeover"), ("rsc_hold", "all")]))
-        .expect("sendable");
+    c.on_local_message(
+        2,
+        1000,
+        Message::from_pairs([("t", "hb_takeover"), ("rsc_hold", "all")]),
+    )
+    .expect("sendable");
     let outs = drain(&mut c);
     assert_eq!(delivered(&outs).len(), 1);
     // Its network echo is a duplicate: not delivered again.
@@ -224,6 +264,13 @@ fn addressed_local_message_gets_destuuid_and_unknown_dest_is_kept() {
     let outs = drain(&mut c);
     assert!(delivered(&outs).is_empty());
     assert_eq!(c.counters().duplicates, 1);
-    assert_eq!(c.link_up("node0", "eth0"), Some(true), "own echo keeps own link up");
-    assert_eq!(c.on_local_message(4, 1000, Message::new()), Err(crate::SendError::MissingType));
+    assert_eq!(
+        c.link_up("node0", "eth0"),
+        Some(true),
+        "own echo keeps own link up"
+    );
+    assert_eq!(
+        c.on_local_message(4, 1000, Message::new()),
+        Err(crate::SendError::MissingType)
+    );
 }

@@ -37,7 +37,10 @@ fn assert_exactly_once(sim: &Sim, sent: &[u64]) {
                 assert_eq!(seen.get(&key).copied(), Some(1), "node{r} got {key:?} once");
             }
         }
-        assert!(seen.values().all(|&c| c == 1), "no duplicate delivery on node{r}");
+        assert!(
+            seen.values().all(|&c| c == 1),
+            "no duplicate delivery on node{r}"
+        );
     }
 }
 
@@ -65,18 +68,29 @@ fn thirty_percent_loss_for_a_minute_no_false_death_and_gaps_fill() {
     let mut served = 0;
     let mut requested = 0;
     for i in 0..3 {
-        assert_eq!(sim.events_of(i, |e| matches!(e, Event::NodeDead { .. })).count(), 0);
+        assert_eq!(
+            sim.events_of(i, |e| matches!(e, Event::NodeDead { .. }))
+                .count(),
+            0
+        );
         let e = sim.engine(i).expect("running");
         served += e.counters().rexmit_served;
         requested += e.counters().rexmit_requested;
         assert!(e.counters().gaps_filled > 0);
         for j in 0..3 {
-            assert_eq!(e.missing_count(&format!("node{j}")), Some(0), "node{i} misses nothing from node{j}");
+            assert_eq!(
+                e.missing_count(&format!("node{j}")),
+                Some(0),
+                "node{i} misses nothing from node{j}"
+            );
         }
         assert_eq!(e.pending_rexmit_requests(), 0);
         assert!(sim.converged());
     }
-    assert!(requested > 100 && served > 100, "requested {requested}, served {served}");
+    assert!(
+        requested > 100 && served > 100,
+        "requested {requested}, served {served}"
+    );
     assert_exactly_once(&sim, &sent);
 }
 
@@ -101,7 +115,10 @@ fn duplicates_and_reordering_never_duplicate_deliveries() {
         .map(|e| e.counters().duplicates + e.counters().old_duplicates)
         .sum();
     assert!(dups > 1000, "duplicates were seen and absorbed ({dups})");
-    assert!((0..3).all(|i| sim.events_of(i, |e| matches!(e, Event::NodeDead { .. })).count() == 0));
+    assert!((0..3).all(|i| sim
+        .events_of(i, |e| matches!(e, Event::NodeDead { .. }))
+        .count()
+        == 0));
 }
 
 #[test]
@@ -123,7 +140,10 @@ fn rexmit_requests_are_single_seq_and_jittered() {
     let gap_seen = sim.now;
     sim.run_for(600);
     let detected = sim
-        .events_of(0, |e| matches!(e, Event::LostPackets { node, .. } if node == "node1"))
+        .events_of(
+            0,
+            |e| matches!(e, Event::LostPackets { node, .. } if node == "node1"),
+        )
         .map(|(t, _)| *t)
         .find(|t| *t >= gap_seen)
         .expect("gap detected");
@@ -139,9 +159,14 @@ fn rexmit_requests_are_single_seq_and_jittered() {
     for (t, m) in &reqs {
         assert_eq!(m.get_str("firstseq"), m.get_str("lastseq"));
         assert_eq!(m.get_str("dest"), Some("node1"));
-        assert!(m.get_str("firstseq").is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit())));
+        assert!(m
+            .get_str("firstseq")
+            .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit())));
         let delay = t - detected;
-        assert!((50..=250).contains(&delay), "first request after {delay} ms");
+        assert!(
+            (50..=250).contains(&delay),
+            "first request after {delay} ms"
+        );
     }
     let e = sim.engine(0).expect("running");
     assert_eq!(e.missing_count("node1"), Some(0));

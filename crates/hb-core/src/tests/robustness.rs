@@ -37,7 +37,9 @@ fn replayed_old_generation_packet_is_dropped_without_effect() {
     assert!(sim.run_until_converged(20, sim.now + 3000).is_some());
     sim.run_for(50);
     let before = snapshot(sim.engine(0).expect("running"));
-    let dropped_before = sim.engine(0).map_or(0, |e| e.counters().dropped(DropReason::Replay));
+    let dropped_before = sim
+        .engine(0)
+        .map_or(0, |e| e.counters().dropped(DropReason::Replay));
     let delivered_before = sim.nodes[0].delivered.len();
     // Replay a status (and everything else node1 sent) of the old run.
     let now = sim.now;
@@ -59,7 +61,10 @@ fn replayed_old_generation_packet_is_dropped_without_effect() {
                 .unwrap_or(false)
         })
         .count() as u64;
-    assert_eq!(replays, sequenced, "every old sequenced packet counted as replay");
+    assert_eq!(
+        replays, sequenced,
+        "every old sequenced packet counted as replay"
+    );
     assert_eq!(snapshot(e), before);
     assert_eq!(sim.nodes[0].delivered.len(), delivered_before);
     let line = sim.nodes[0]
@@ -72,15 +77,25 @@ fn replayed_old_generation_packet_is_dropped_without_effect() {
         })
         .map(|(_, s)| s)
         .unwrap_or_default();
-    assert!(line.starts_with("should_drop_message: attempted replay attack [node1]?"), "{line}");
+    assert!(
+        line.starts_with("should_drop_message: attempted replay attack [node1]?"),
+        "{line}"
+    );
 }
 
 #[test]
 fn wrong_key_truncated_and_corrupted_packets_are_dropped_and_counted() {
     let mut sim = running_pair();
-    let good = sim.nodes[1].sent.last().map(|(_, b)| b.clone()).expect("sent");
+    let good = sim.nodes[1]
+        .sent
+        .last()
+        .map(|(_, b)| b.clone())
+        .expect("sent");
     let before = snapshot(sim.engine(0).expect("running"));
-    let c0 = sim.engine(0).map(|e| e.counters().clone()).expect("running");
+    let c0 = sim
+        .engine(0)
+        .map(|e| e.counters().clone())
+        .expect("running");
     let other = KeyRing::new(1, vec![(1, Method::Sha1, b"otherkey".to_vec())]).expect("keys");
     let mut p = FakePeer::new("node1", other);
     let wrong_key = p.status("active", 1000);
@@ -98,8 +113,14 @@ fn wrong_key_truncated_and_corrupted_packets_are_dropped_and_counted() {
     e.on_datagram(now, 1, 0, b"hello world");
     e.on_datagram(now, 1, 0, &unknown);
     let c1 = e.counters().clone();
-    assert_eq!(c1.dropped(DropReason::BadAuth) - c0.dropped(DropReason::BadAuth), 3);
-    assert_eq!(c1.dropped(DropReason::UnknownNode) - c0.dropped(DropReason::UnknownNode), 1);
+    assert_eq!(
+        c1.dropped(DropReason::BadAuth) - c0.dropped(DropReason::BadAuth),
+        3
+    );
+    assert_eq!(
+        c1.dropped(DropReason::UnknownNode) - c0.dropped(DropReason::UnknownNode),
+        1
+    );
     assert_eq!(c1.dropped_total() - c0.dropped_total(), 7);
     assert_eq!(c1.accepted, c0.accepted);
     assert_eq!(c1.packets_out, c0.packets_out, "nothing sent in response");
@@ -110,18 +131,43 @@ fn wrong_key_truncated_and_corrupted_packets_are_dropped_and_counted() {
 #[test]
 fn authenticated_but_absurd_messages_never_panic_or_hang() {
     let keys = sha1_keys();
-    let mut c = Cluster::new(small_config("node0", &["node0", "node1"], keys.clone()), 0, 1000);
+    let mut c = Cluster::new(
+        small_config("node0", &["node0", "node1"], keys.clone()),
+        0,
+        1000,
+    );
     drain(&mut c);
     let mut p = FakePeer::new("node1", keys.clone());
     let cases: Vec<Vec<(&str, String)>> = vec![
         vec![("t", "status".into())],
         vec![("t", "status".into()), ("st", "x".repeat(5000))],
-        vec![("t", "status".into()), ("st", "up".into()), ("dt", "ffffffffffffffff".into())],
-        vec![("t", "NS_rexmit".into()), ("dest", "node0".into()), ("firstseq", "1".into()), ("lastseq", "99999999999999999999".into())],
-        vec![("t", "NS_rexmit".into()), ("firstseq", "-5".into()), ("lastseq", "zz".into())],
-        vec![("t", "NS_ackmsg".into()), ("dest", "node0".into()), ("ackseq", "ffffffffffffffff".into())],
+        vec![
+            ("t", "status".into()),
+            ("st", "up".into()),
+            ("dt", "ffffffffffffffff".into()),
+        ],
+        vec![
+            ("t", "NS_rexmit".into()),
+            ("dest", "node0".into()),
+            ("firstseq", "1".into()),
+            ("lastseq", "99999999999999999999".into()),
+        ],
+        vec![
+            ("t", "NS_rexmit".into()),
+            ("firstseq", "-5".into()),
+            ("lastseq", "zz".into()),
+        ],
+        vec![
+            ("t", "NS_ackmsg".into()),
+            ("dest", "node0".into()),
+            ("ackseq", "ffffffffffffffff".into()),
+        ],
         vec![("t", "NS_nak_rexmit".into()), ("firstseq", "0".into())],
-        vec![("t", "repnodes".into()), ("dest", "node0".into()), ("nodelist", "a b c".into())],
+        vec![
+            ("t", "repnodes".into()),
+            ("dest", "node0".into()),
+            ("nodelist", "a b c".into()),
+        ],
         vec![("t", "reqnodes".into())],
         vec![("t", "".into())],
     ];
@@ -135,8 +181,20 @@ fn authenticated_but_absurd_messages_never_panic_or_hang() {
         assert!(transmitted(&outs).len() < 60, "bounded work for case {k}");
     }
     // Hand-made control fields the FakePeer would not produce.
-    for (seq, hg, ts) in [("0", "1", "1"), ("zz", "1", "1"), ("5", "zz", "1"), ("6", "1", "0"), ("ffffffffffffffff", "7", "1")] {
-        let mut m = Message::from_pairs([("t", "x"), ("src", "node1"), ("seq", seq), ("hg", hg), ("ts", ts)]);
+    for (seq, hg, ts) in [
+        ("0", "1", "1"),
+        ("zz", "1", "1"),
+        ("5", "zz", "1"),
+        ("6", "1", "0"),
+        ("ffffffffffffffff", "7", "1"),
+    ] {
+        let mut m = Message::from_pairs([
+            ("t", "x"),
+            ("src", "node1"),
+            ("seq", seq),
+            ("hg", hg),
+            ("ts", ts),
+        ]);
         keys.add_inner_auth(&mut m);
         c.on_datagram(100, 1000, 0, &keys.seal(&m));
     }
@@ -149,7 +207,13 @@ fn authenticated_but_absurd_messages_never_panic_or_hang() {
 #[test]
 fn fuzzed_packets_never_panic_and_never_change_state() {
     let mut sim = running_pair();
-    let samples: Vec<Vec<u8>> = sim.nodes[1].sent.iter().rev().take(50).map(|(_, b)| b.clone()).collect();
+    let samples: Vec<Vec<u8>> = sim.nodes[1]
+        .sent
+        .iter()
+        .rev()
+        .take(50)
+        .map(|(_, b)| b.clone())
+        .collect();
     let before = snapshot(sim.engine(0).expect("running"));
     let accepted = sim.engine(0).map_or(0, |e| e.counters().accepted);
     let mut rng = Rng::new(5);

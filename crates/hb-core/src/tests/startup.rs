@@ -15,11 +15,18 @@ fn converge(n: usize, keys: KeyRing) -> Sim {
             .map(|(t, _)| *t)
             .collect::<Vec<_>>();
         assert_eq!(comm.len(), 1, "exactly one comm-up on node {i}");
-        assert!(sim.events_of(i, |e| matches!(e, Event::NodeDead { .. })).next().is_none());
+        assert!(sim
+            .events_of(i, |e| matches!(e, Event::NodeDead { .. }))
+            .next()
+            .is_none());
         let e = sim.engine(i).expect("running");
         assert_eq!(e.local_status(), "active");
         for j in 0..n {
-            assert_eq!(e.link_up(&format!("node{j}"), "eth0"), Some(true), "link {i}->{j}");
+            assert_eq!(
+                e.link_up(&format!("node{j}"), "eth0"),
+                Some(true),
+                "link {i}->{j}"
+            );
         }
     }
     sim
@@ -60,7 +67,9 @@ fn hundred_nodes_come_up() {
     let sim = converge(100, crc_keys());
     let views = sim.engine(0).expect("running").nodes();
     assert_eq!(views.len(), 100);
-    assert!(views.iter().all(|v| v.kind == NodeKind::Normal && v.status == "active"));
+    assert!(views
+        .iter()
+        .all(|v| v.kind == NodeKind::Normal && v.status == "active"));
 }
 
 #[test]
@@ -73,22 +82,42 @@ fn an_absent_peer_delays_comm_up_by_initdead() {
     sim.run_for(initdead + 5 * keepalive);
     for i in 0..2 {
         let dead: Vec<Millis> = sim
-            .events_of(i, |e| matches!(e, Event::NodeDead { node } if node == "node2"))
+            .events_of(
+                i,
+                |e| matches!(e, Event::NodeDead { node } if node == "node2"),
+            )
             .map(|(t, _)| *t)
             .collect();
-        assert_eq!(dead, vec![initdead + 1], "absent node dead right after initdead");
+        assert_eq!(
+            dead,
+            vec![initdead + 1],
+            "absent node dead right after initdead"
+        );
         let up: Vec<Millis> = sim
             .events_of(i, |e| matches!(e, Event::CommUp))
             .map(|(t, _)| *t)
             .collect();
         assert_eq!(up.len(), 1);
-        assert!(up[0] >= initdead + 1 && up[0] <= initdead + keepalive, "comm up at {}", up[0]);
-        assert_eq!(sim.engine(i).and_then(|e| e.node_status("node2")), Some("dead"));
-        assert_eq!(sim.engine(i).and_then(|e| e.node_status(&format!("node{}", 1 - i))), Some("active"));
+        assert!(
+            up[0] > initdead && up[0] <= initdead + keepalive,
+            "comm up at {}",
+            up[0]
+        );
+        assert_eq!(
+            sim.engine(i).and_then(|e| e.node_status("node2")),
+            Some("dead")
+        );
+        assert_eq!(
+            sim.engine(i)
+                .and_then(|e| e.node_status(&format!("node{}", 1 - i))),
+            Some("active")
+        );
     }
     // The latecomer joins a running cluster.
     sim.start(2);
-    assert!(sim.run_until_converged(20, sim.now + initdead + 5 * keepalive).is_some());
+    assert!(sim
+        .run_until_converged(20, sim.now + initdead + 5 * keepalive)
+        .is_some());
 }
 
 #[test]
@@ -104,7 +133,10 @@ fn ping_node_answers_then_dies() {
         assert_eq!(e.node_status("10.0.0.254"), Some("ping"));
         assert_eq!(e.link_up("10.0.0.254", "10.0.0.254"), Some(true));
         let line = sim
-            .events_of(i, |e| matches!(e, Event::NodeStatus { new, .. } if new == "ping"))
+            .events_of(
+                i,
+                |e| matches!(e, Event::NodeStatus { new, .. } if new == "ping"),
+            )
             .filter_map(|(_, e)| e.log_line())
             .next();
         assert_eq!(
@@ -118,15 +150,25 @@ fn ping_node_answers_then_dies() {
     sim.run_for(deadtime + 500);
     for i in 0..2 {
         let dead: Vec<Millis> = sim
-            .events_of(i, |e| matches!(e, Event::NodeDead { node } if node == "10.0.0.254"))
+            .events_of(
+                i,
+                |e| matches!(e, Event::NodeDead { node } if node == "10.0.0.254"),
+            )
             .map(|(t, _)| *t)
             .collect();
         assert_eq!(dead.len(), 1);
         assert!(dead[0] > cut + deadtime - 100 && dead[0] <= cut + deadtime + 2);
         // Peers are unaffected.
-        assert_eq!(sim.engine(i).and_then(|e| e.node_status(&format!("node{}", 1 - i))), Some("active"));
+        assert_eq!(
+            sim.engine(i)
+                .and_then(|e| e.node_status(&format!("node{}", 1 - i))),
+            Some("active")
+        );
     }
     sim.set_ping_reachable("10.0.0.254", true);
     sim.run_for(500);
-    assert_eq!(sim.engine(0).and_then(|e| e.node_status("10.0.0.254")), Some("ping"));
+    assert_eq!(
+        sim.engine(0).and_then(|e| e.node_status("10.0.0.254")),
+        Some("ping")
+    );
 }

@@ -12,7 +12,11 @@ fn engine(keys: KeyRing) -> Cluster {
 #[test]
 fn startup_sends_init_then_up_twice_with_bumped_dt_then_pops() {
     let keys = sha1_keys();
-    let mut c = Cluster::new(small_config("node0", &["node0", "node1"], keys.clone()), 0, 1000);
+    let mut c = Cluster::new(
+        small_config("node0", &["node0", "node1"], keys.clone()),
+        0,
+        1000,
+    );
     let outs = drain(&mut c);
     let msgs = decode_all(&keys, &transmitted(&outs));
     let statuses: Vec<(&str, &str, &str)> = msgs
@@ -27,8 +31,13 @@ fn startup_sends_init_then_up_twice_with_bumped_dt_then_pops() {
         })
         .collect();
     // deadtime 1000 + 2000 = 3000 = 0xbb8
-    assert_eq!(statuses, [("init", "bb8", "1"), ("up", "bb8", "2"), ("up", "bb8", "3")]);
-    assert!(events(&outs).contains(&Event::LocalStatus { status: "up".into() }));
+    assert_eq!(
+        statuses,
+        [("init", "bb8", "1"), ("up", "bb8", "2"), ("up", "bb8", "3")]
+    );
+    assert!(events(&outs).contains(&Event::LocalStatus {
+        status: "up".into()
+    }));
     assert_eq!(c.next_wakeup(), 100);
     // At 5 s the bump ends: a status with dt = deadtime.
     let mut t = 0;
@@ -42,9 +51,19 @@ fn startup_sends_init_then_up_twice_with_bumped_dt_then_pops() {
             }
         }
     }
-    assert!(dts.iter().filter(|(t, _)| *t < 5000).all(|(_, d)| d == "bb8"));
-    assert!(dts.iter().filter(|(t, _)| *t >= 5000).all(|(_, d)| d == "3e8"));
-    assert_eq!(dts.iter().filter(|(t, _)| *t == 5000).count(), 2, "keepalive + pop at 5000");
+    assert!(dts
+        .iter()
+        .filter(|(t, _)| *t < 5000)
+        .all(|(_, d)| d == "bb8"));
+    assert!(dts
+        .iter()
+        .filter(|(t, _)| *t >= 5000)
+        .all(|(_, d)| d == "3e8"));
+    assert_eq!(
+        dts.iter().filter(|(t, _)| *t == 5000).count(),
+        2,
+        "keepalive + pop at 5000"
+    );
 }
 
 #[test]
@@ -63,8 +82,17 @@ fn gap_schedules_rexmit_and_arrival_cancels_it() {
         got: 31
     }));
     assert_eq!(
-        Event::LostPackets { node: "node1".into(), count: 29, last: 1, got: 31 }.log_line(),
-        Some((crate::Level::Warn, "29 lost packet(s) for [node1] [1:31]".into()))
+        Event::LostPackets {
+            node: "node1".into(),
+            count: 29,
+            last: 1,
+            got: 31
+        }
+        .log_line(),
+        Some((
+            crate::Level::Warn,
+            "29 lost packet(s) for [node1] [1:31]".into()
+        ))
     );
     assert_eq!(c.missing_count("node1"), Some(29));
     assert_eq!(c.pending_rexmit_requests(), 29);
@@ -82,7 +110,11 @@ fn gap_schedules_rexmit_and_arrival_cancels_it() {
     assert_eq!(reqs.len(), 29);
     let mut asked: Vec<u64> = reqs
         .iter()
-        .map(|m| m.get_str("firstseq").and_then(|s| s.parse().ok()).unwrap_or(0))
+        .map(|m| {
+            m.get_str("firstseq")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        })
         .collect();
     asked.sort_unstable();
     assert_eq!(asked, (2..=30).collect::<Vec<u64>>());
@@ -108,7 +140,10 @@ fn gap_schedules_rexmit_and_arrival_cancels_it() {
     nak.push_str("info", "seqno not found");
     c.on_datagram(302, 1000, 0, &p.seal(nak));
     let ev = events(&drain(&mut c));
-    assert!(ev.contains(&Event::IrretrievablyLost { node: "node1".into(), seq: 2 }));
+    assert!(ev.contains(&Event::IrretrievablyLost {
+        node: "node1".into(),
+        seq: 2
+    }));
     assert_eq!(c.missing_count("node1"), Some(27));
     // Re-armed at exactly max_rexmit_delay after firing.
     let count_rexmits = |c: &mut Cluster| {
@@ -132,8 +167,13 @@ fn more_than_250_lost_resets_tracking() {
     p.seq = 300;
     c.on_datagram(20, 1000, 0, &p.app("x"));
     let outs = drain(&mut c);
-    assert!(events(&outs).contains(&Event::TooManyLost { node: "node1".into() }));
-    let apps = delivered(&outs).iter().filter(|m| m.msg_type() == Some("x")).count();
+    assert!(events(&outs).contains(&Event::TooManyLost {
+        node: "node1".into()
+    }));
+    let apps = delivered(&outs)
+        .iter()
+        .filter(|m| m.msg_type() == Some("x"))
+        .count();
     assert_eq!(apps, 1);
     assert_eq!(c.missing_count("node1"), Some(0));
     assert_eq!(c.pending_rexmit_requests(), 0);
@@ -150,26 +190,49 @@ fn warntime_and_the_3_0_6_beyond_deadtime_rule() {
     // 700 ms gap: above warntime (500).
     c.on_datagram(810, 1000, 0, &p.status("active", 1000));
     let ev = events(&drain(&mut c));
-    let late = Event::LateHeartbeat { node: "node1".into(), interval_ms: 700, beyond_deadtime: false };
+    let late = Event::LateHeartbeat {
+        node: "node1".into(),
+        interval_ms: 700,
+        beyond_deadtime: false,
+    };
     assert!(ev.contains(&late));
     assert_eq!(
         late.log_line(),
-        Some((crate::Level::Warn, "Late heartbeat: Node node1: interval 700 ms".into()))
+        Some((
+            crate::Level::Warn,
+            "Late heartbeat: Node node1: interval 700 ms".into()
+        ))
     );
     // Our timers were starved: 1500 ms later, without any tick, a status
     // arrives. The node is marked dead first, then revived.
     c.on_datagram(2310, 1000, 0, &p.status("active", 1000));
     let ev = events(&drain(&mut c));
-    let crit = Event::LateHeartbeat { node: "node1".into(), interval_ms: 1500, beyond_deadtime: true };
+    let crit = Event::LateHeartbeat {
+        node: "node1".into(),
+        interval_ms: 1500,
+        beyond_deadtime: true,
+    };
     assert_eq!(
         crit.log_line(),
-        Some((crate::Level::Crit, "Late heartbeat: Node node1: interval 1500 ms (> deadtime)".into()))
+        Some((
+            crate::Level::Crit,
+            "Late heartbeat: Node node1: interval 1500 ms (> deadtime)".into()
+        ))
     );
     let i_crit = ev.iter().position(|e| *e == crit).expect("crit");
-    let i_dead = ev.iter().position(|e| *e == Event::NodeDead { node: "node1".into() }).expect("dead");
+    let i_dead = ev
+        .iter()
+        .position(|e| {
+            *e == Event::NodeDead {
+                node: "node1".into(),
+            }
+        })
+        .expect("dead");
     let i_back = ev
         .iter()
-        .position(|e| matches!(e, Event::NodeStatus { old, new, .. } if old == "dead" && new == "active"))
+        .position(
+            |e| matches!(e, Event::NodeStatus { old, new, .. } if old == "dead" && new == "active"),
+        )
         .expect("revived");
     assert!(i_crit < i_dead && i_dead < i_back);
     assert_eq!(c.node_status("node1"), Some("active"));
@@ -190,7 +253,10 @@ fn status_without_protocol_disables_flow_control() {
     // Our next status omits `protocol`.
     c.on_tick(100, 1000);
     let msgs = decode_all(&keys, &transmitted(&drain(&mut c)));
-    let st = msgs.iter().find(|m| m.msg_type() == Some("status")).expect("status");
+    let st = msgs
+        .iter()
+        .find(|m| m.msg_type() == Some("status"))
+        .expect("status");
     assert_eq!(st.get_str("protocol"), None);
 }
 
@@ -225,7 +291,9 @@ fn dead_node_uses_advertised_dt_after_links_up() {
     while dead_at.is_none() && now < 10_000 {
         now = c.next_wakeup();
         c.on_tick(now, 1000);
-        if events(&drain(&mut c)).contains(&Event::NodeDead { node: "node1".into() }) {
+        if events(&drain(&mut c)).contains(&Event::NodeDead {
+            node: "node1".into(),
+        }) {
             dead_at = Some(now);
         }
     }
