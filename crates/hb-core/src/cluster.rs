@@ -101,7 +101,13 @@ impl Cluster {
     /// (`st=init` with `dt` = deadtime + 2000, then `st=up` twice, §8.1).
     pub fn new(cfg: CoreConfig, now: Millis, wall_secs: u64) -> Cluster {
         let mut rng = Rng::new(cfg.seed);
-        let me_name = cfg.node_name.to_ascii_lowercase();
+        let mut cfg = cfg;
+        cfg.node_name = cfg.node_name.to_ascii_lowercase();
+        if cfg.node_name.is_empty() {
+            // hb-config rejects this; the engine must still not index an empty table.
+            cfg.node_name = "localhost".to_string();
+        }
+        let me_name = cfg.node_name.clone();
         let mut nodes: Vec<Node> = Vec::new();
         let mut by_name = HashMap::new();
         let mut add = |name: &str, kind: NodeKind, nodes: &mut Vec<Node>, rng: &mut Rng| {
