@@ -68,6 +68,7 @@ pub struct Cluster {
     pub(crate) nodes: Vec<Node>,
     pub(crate) me: usize,
     by_name: HashMap<String, usize>,
+    by_uuid: HashMap<[u8; 16], usize>,
     pub(crate) now: Millis,
     pub(crate) wall: u64,
     /// Last sequence number we assigned.
@@ -100,7 +101,13 @@ impl Cluster {
     /// (`st=init` with `dt` = deadtime + 2000, then `st=up` twice, §8.1).
     pub fn new(cfg: CoreConfig, now: Millis, wall_secs: u64) -> Cluster {
         let mut rng = Rng::new(cfg.seed);
-        let me_name = cfg.node_name.to_ascii_lowercase();
+        let mut cfg = cfg;
+        cfg.node_name = cfg.node_name.to_ascii_lowercase();
+        if cfg.node_name.is_empty() {
+            // hb-config rejects this; the engine must still not index an empty table.
+            cfg.node_name = "localhost".to_string();
+        }
+        let me_name = cfg.node_name.clone();
         let mut nodes: Vec<Node> = Vec::new();
         let mut by_name = HashMap::new();
         let mut add = |name: &str, kind: NodeKind, nodes: &mut Vec<Node>, rng: &mut Rng| {
@@ -159,6 +166,8 @@ impl Cluster {
         if let Some(node) = nodes.get_mut(me) {
             node.uuid = cfg.uuid;
         }
+        let mut by_uuid = HashMap::new();
+        by_uuid.insert(cfg.uuid, me);
         let deadtime = cfg.deadtime;
         let keepalive = cfg.keepalive.max(1);
         let mut c = Cluster {
@@ -166,6 +175,7 @@ impl Cluster {
             nodes,
             me,
             by_name,
+            by_uuid,
             now,
             wall: wall_secs,
             seq: 0,
@@ -258,7 +268,8 @@ impl Cluster {
         }
         for (i, n) in self.nodes.iter().enumerate() {
             let interval = self.dead_interval_of(n);
-            if !n.is_dead() && !(i == self.me && self.local_lost) {
+            let skip = n.is_dead() || (i == self.me && self.local_lost);
+            if !skip {
                 match n.last_status {
                     Some(last) => consider(last.saturating_add(interval).saturating_add(1)),
                     None => consider(self.now),
@@ -306,7 +317,7 @@ impl Cluster {
         }
         if let Some(&i) = self.by_name.get(node) {
             if i != self.me {
-                self.nodes[i].uuid = uuid;
+                self.set_uuid(i, uuid);
             }
         }
     }
@@ -475,7 +486,16 @@ impl Cluster {
     }
 
     pub(crate) fn lookup_uuid(&self, uuid: &[u8; 16]) -> Option<usize> {
-        self.nodes.iter().position(|n| n.uuid == *uuid)
+        self.by_uuid.get(uuid).copied()
+    }
+
+    /// Records node `i`'s UUID in the table and the reverse index.
+    pub(crate) fn set_uuid(&mut self, i: usize, uuid: [u8; 16]) {
+        let old = std::mem::replace(&mut self.nodes[i].uuid, uuid);
+        if self.by_uuid.get(&old) == Some(&i) {
+            self.by_uuid.remove(&old);
+        }
+        self.by_uuid.insert(uuid, i);
     }
 
     /// The dead interval that applies to `n` now (§8.2).

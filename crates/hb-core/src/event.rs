@@ -336,3 +336,108 @@ pub fn unparse_uuid(u: &[u8; 16]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(e: Event) -> (Level, String) {
+        e.log_line().unwrap_or((Level::Debug, String::new()))
+    }
+
+    #[test]
+    fn wording_matches_the_c_daemon() {
+        let n = || "nodeb".to_string();
+        assert_eq!(
+            line(Event::LinkStatus {
+                node: n(),
+                medium: "eth0".into(),
+                up: true
+            }),
+            (Level::Info, "Link nodeb:eth0 up.".into())
+        );
+        assert_eq!(
+            line(Event::LinkStatus {
+                node: n(),
+                medium: "eth0".into(),
+                up: false
+            }),
+            (Level::Info, "Link nodeb:eth0 dead.".into())
+        );
+        assert_eq!(
+            line(Event::NodeStatus {
+                node: n(),
+                old: "up".into(),
+                new: "active".into()
+            }),
+            (
+                Level::Info,
+                "Status update for node nodeb: status active".into()
+            )
+        );
+        assert_eq!(
+            line(Event::NodeDead { node: n() }),
+            (Level::Warn, "node nodeb: is dead".into())
+        );
+        assert_eq!(
+            line(Event::LateHeartbeat {
+                node: n(),
+                interval_ms: 2100,
+                beyond_deadtime: false
+            }),
+            (
+                Level::Warn,
+                "Late heartbeat: Node nodeb: interval 2100 ms".into()
+            )
+        );
+        assert_eq!(
+            line(Event::CommUp),
+            (
+                Level::Info,
+                "Comm_now_up(): updating status to active".into()
+            )
+        );
+        assert_eq!(
+            line(Event::NodeRestarted { node: n() }),
+            (Level::Info, "Heartbeat restart on node nodeb".into())
+        );
+        assert_eq!(
+            line(Event::PartitionHealed { node: n() }),
+            (
+                Level::Crit,
+                "Cluster node nodeb returning after partition.".into()
+            )
+        );
+        assert_eq!(
+            line(Event::LocalStatus {
+                status: "active".into()
+            }),
+            (Level::Info, "Local status now set to: 'active'".into())
+        );
+        assert_eq!(
+            Event::LocalHeartbeatLost.log_lines(),
+            vec![
+                (
+                    Level::Error,
+                    "No local heartbeat. Forcing restart.".to_string()
+                ),
+                (
+                    Level::Info,
+                    "See URL: http://linux-ha.org/wiki/FAQ#No_Local_Heartbeat".to_string()
+                ),
+            ]
+        );
+        assert_eq!(
+            line(Event::NoPacketsMissing { node: n() }),
+            (Level::Info, "No pkts missing from nodeb!".into())
+        );
+        assert_eq!(Event::LocalHeartbeat.log_line(), None);
+        assert_eq!(
+            unparse_uuid(&[
+                0x41, 0x24, 0x38, 0x1d, 0x48, 0x8c, 0x42, 0x8d, 0xa8, 7, 0x84, 0xf, 0x77, 0xa,
+                0x98, 0x2b
+            ]),
+            "4124381d-488c-428d-a807-840f770a982b"
+        );
+    }
+}

@@ -126,11 +126,11 @@ impl Cluster {
         let Some(u) = wire::get_uuid(msg, "srcuuid") else {
             return;
         };
-        let node = &mut self.nodes[idx];
+        let node = &self.nodes[idx];
         if node.uuid != u {
             let changed = node.uuid != [0; 16];
-            node.uuid = u;
             let name = node.name.clone();
+            self.set_uuid(idx, u);
             self.emit(Event::NodeUuid {
                 node: name,
                 uuid: u,

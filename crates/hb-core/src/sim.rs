@@ -13,8 +13,7 @@
 //! Available in this crate's tests and, with the `sim` feature, to other
 //! crates' tests.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 
 use hb_proto::{KeyRing, Message};
@@ -116,12 +115,11 @@ pub struct SimNode {
     wake: Millis,
 }
 
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A packet on its way to `dst` over `medium`.
 struct InFlight {
-    at: Millis,
-    id: u64,
     dst: usize,
     medium: usize,
+    bytes: Rc<Vec<u8>>,
 }
 
 /// The simulation.
@@ -135,9 +133,10 @@ pub struct Sim {
     links: HashMap<(usize, usize), LinkParams>,
     group: Option<Vec<usize>>,
     unreachable_ping: HashSet<String>,
-    queue: BinaryHeap<Reverse<InFlight>>,
-    payloads: HashMap<u64, Rc<Vec<u8>>>,
-    next_id: u64,
+    /// Packets in flight, bucketed by delivery time (FIFO within a bucket).
+    queue: BTreeMap<Millis, Vec<InFlight>>,
+    /// Nodes whose wake-up time must be recomputed.
+    dirty: Vec<bool>,
     rng: Rng,
     /// Packets delivered to engines.
     pub delivered_packets: u64,
@@ -210,9 +209,8 @@ impl Sim {
             links: HashMap::new(),
             group: None,
             unreachable_ping: HashSet::new(),
-            queue: BinaryHeap::new(),
-            payloads: HashMap::new(),
-            next_id: 0,
+            queue: BTreeMap::new(),
+            dirty: vec![false; cfg.nodes],
             rng,
             cfg,
             delivered_packets: 0,
@@ -253,7 +251,7 @@ impl Sim {
     /// Stops node `i` abruptly (packets to it are lost from now on).
     pub fn crash(&mut self, i: usize) {
         self.nodes[i].engine = None;
-        self.nodes[i].wake = Millis::MAX;
+        self.dirty[i] = true;
     }
 
     /// Sets the default parameters of every link without an override.
@@ -334,7 +332,8 @@ impl Sim {
     pub fn run_until(&mut self, end: Millis) {
         let mut spins = 0u32;
         loop {
-            let next_pkt = self.queue.peek().map(|Reverse(p)| p.at);
+            self.refresh_wakes();
+            let next_pkt = self.queue.keys().next().copied();
             let next_tick = self.nodes.iter().map(|n| n.wake).min();
             let t = match (next_pkt, next_tick) {
                 (Some(a), Some(b)) => a.min(b),
@@ -358,19 +357,21 @@ impl Sim {
             }
             self.now = self.now.max(t);
             let wall = self.wall();
-            while self.queue.peek().is_some_and(|Reverse(p)| p.at <= self.now) {
-                let Some(Reverse(p)) = self.queue.pop() else {
+            // Deliver everything due now, including packets sent meanwhile
+            // with zero delay (own loopback).
+            while let Some(entry) = self.queue.first_entry() {
+                if *entry.key() > self.now {
                     break;
-                };
-                let Some(bytes) = self.payloads.remove(&p.id) else {
-                    continue;
-                };
-                if let Some(e) = self.nodes[p.dst].engine.as_mut() {
-                    self.delivered_packets += 1;
-                    e.on_datagram(self.now, wall, p.medium, &bytes);
-                    self.drain(p.dst);
+                }
+                for p in entry.remove() {
+                    if let Some(e) = self.nodes[p.dst].engine.as_mut() {
+                        self.delivered_packets += 1;
+                        e.on_datagram(self.now, wall, p.medium, &p.bytes);
+                        self.drain(p.dst);
+                    }
                 }
             }
+            self.refresh_wakes();
             for i in 0..self.nodes.len() {
                 if self.nodes[i].wake <= self.now {
                     if let Some(e) = self.nodes[i].engine.as_mut() {
@@ -378,6 +379,18 @@ impl Sim {
                     }
                     self.drain(i);
                 }
+            }
+        }
+    }
+
+    fn refresh_wakes(&mut self) {
+        for i in 0..self.nodes.len() {
+            if std::mem::take(&mut self.dirty[i]) {
+                let node = &mut self.nodes[i];
+                node.wake = node
+                    .engine
+                    .as_ref()
+                    .map_or(Millis::MAX, Cluster::next_wakeup);
             }
         }
     }
@@ -405,23 +418,18 @@ impl Sim {
                     Output::Event(ev) => node.events.push((now, ev)),
                 }
             }
-            node.wake = e.next_wakeup();
         }
+        self.dirty[i] = true;
         for b in sends {
             self.route(i, b);
         }
     }
 
     fn enqueue(&mut self, dst: usize, medium: usize, bytes: Rc<Vec<u8>>, at: Millis) {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.payloads.insert(id, bytes);
-        self.queue.push(Reverse(InFlight {
-            at,
-            id,
-            dst,
-            medium,
-        }));
+        self.queue
+            .entry(at)
+            .or_default()
+            .push(InFlight { dst, medium, bytes });
     }
 
     fn route(&mut self, src: usize, bytes: Vec<u8>) {
