@@ -76,7 +76,7 @@ pub fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-const CRC_TABLE: [u32; 256] = crc_table();
+static CRC_TABLE: [u32; 256] = crc_table();
 
 const fn crc_table() -> [u32; 256] {
     let mut table = [0u32; 256];
