@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use hb_tests::{wait_for, Auth, ConfigBuilder, Daemon, Lan, Node, Result};
+use hb_tests::{wait_for, Auth, ConfigBuilder, Daemon, Lan, Node, Result, SerialCable, SERIAL_DEVICE};
 
 /// initdead is 10 s in the default test timings; allow for start-up on a busy machine.
 const CONVERGE: Duration = Duration::from_secs(30);
@@ -19,6 +19,8 @@ enum Medium {
     Bcast,
     Mcast,
     Ucast,
+    /// A socat null-modem cable only: no network medium at all.
+    Serial,
 }
 
 fn configure(lan: &Lan, medium: Medium, auth: &Auth) -> Result<()> {
@@ -30,6 +32,7 @@ fn configure(lan: &Lan, medium: Medium, auth: &Auth) -> Result<()> {
             Medium::Bcast => builder.bcast("eth0"),
             Medium::Mcast => builder.mcast("eth0", std::net::Ipv4Addr::new(239, 0, 0, 44), 694),
             Medium::Ucast => builder.ucast("eth0", peer.ip()),
+            Medium::Serial => builder.baud(19200).serial(SERIAL_DEVICE),
         };
         node.apply(&builder.build())?;
     }
@@ -62,6 +65,10 @@ fn scenario(daemons: [Daemon; 2], medium: Medium, auth: Auth) -> Result<()> {
     let lan = Lan::new(2)?;
     configure(&lan, medium, &auth)?;
     let (a, b) = (lan.node(0), lan.node(1));
+    let _cable = match medium {
+        Medium::Serial => Some(SerialCable::new(a, b)?),
+        _ => None,
+    };
     a.start(daemons[0].clone())?;
     b.start(daemons[1].clone())?;
     wait_active(a, &daemons[0], "nodeb")?;
@@ -126,4 +133,14 @@ fn mixed_ours_real_mcast_md5() -> Result<()> {
 #[test]
 fn mixed_real_ours_ucast_crc() -> Result<()> {
     scenario([Daemon::Real, ours()], Medium::Ucast, Auth::Crc)
+}
+
+#[test]
+fn ours_ours_serial_md5() -> Result<()> {
+    scenario([ours(), ours()], Medium::Serial, md5())
+}
+
+#[test]
+fn mixed_real_ours_serial_sha1() -> Result<()> {
+    scenario([Daemon::Real, ours()], Medium::Serial, sha1())
 }

@@ -32,6 +32,18 @@ use crate::respawn::{self, Decision, ExitKind};
 use crate::spawn;
 use hb_sys::shm::{ProcTable, Role};
 
+/// The IPC frame of the classic rendering of a sealed netstring packet, as
+/// a serial write child sends it; empty if the packet does not decode.
+fn classic_frame(keys: &hb_proto::KeyRing, packet: &[u8]) -> Vec<u8> {
+    match hb_proto::netstring::decode(packet) {
+        Ok(mut msg) => {
+            keys.add_inner_auth(&mut msg);
+            hb_proto::ipc::encode_frame(&hb_proto::classic::encode(&msg))
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Counts a media child's traffic in its own slot of the shared table,
 /// where the master (and status tools) can read it.
 fn count(table: &ProcTable, d: hb_media::StatDelta) {
@@ -513,12 +525,24 @@ impl Master {
             match out {
                 Output::Transmit(bytes) => {
                     let frame = hb_proto::ipc::encode_frame(&bytes);
+                    // Serial lines carry the classic text form, with the
+                    // inner auth recomputed (protocol.md §11.4): made once
+                    // per packet, only when a serial medium exists.
+                    let mut serial_frame: Option<Vec<u8>> = None;
                     let mut sent = false;
                     for m in &mut self.media {
-                        if let Some(ob) = m.outbox.as_mut() {
+                        let Some(ob) = m.outbox.as_mut() else { continue };
+                        if matches!(m.spec, Medium::Serial { .. }) {
+                            let f = serial_frame.get_or_insert_with(|| {
+                                classic_frame(&self.core.config().keys, &bytes)
+                            });
+                            if !f.is_empty() {
+                                ob.push(f);
+                            }
+                        } else {
                             ob.push(&frame);
-                            sent |= !ob.broken;
                         }
+                        sent |= !ob.broken;
                     }
                     if !sent && !self.media.is_empty() {
                         hb_log!(
