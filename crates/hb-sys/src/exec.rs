@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{kill, killpg, Signal};
+use nix::sys::signal::{kill, killpg, SigSet, Signal};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{dup2, setgid, setpgid, setuid, Gid, Pid, Uid};
@@ -199,10 +199,11 @@ pub struct ScriptResult {
     pub timed_out: bool,
 }
 
-/// Starts `argv[0]` with arguments `argv[1..]` and exactly the environment
-/// `env`, stdin on `/dev/null`, stdout+stderr into one pipe, normal
-/// scheduling, an empty signal mask, and, with `new_pgid`, its own process
-/// group. The caller reaps it (SIGCHLD loop or
+/// Starts `argv[0]` (a path; no `PATH` search is wanted, but a bare name is
+/// looked up by std in the caller's `PATH`) with arguments `argv[1..]` and
+/// exactly the environment `env`, stdin on `/dev/null`, stdout+stderr into
+/// one pipe, normal scheduling, an empty signal mask, and, with `new_pgid`,
+/// its own process group. The caller reaps it (SIGCHLD loop or
 /// [`ScriptChild::wait_with_output`]).
 pub fn spawn_script<A, I, K, V>(argv: &[A], env: I, new_pgid: bool) -> Result<ScriptChild, SysError>
 where
@@ -237,12 +238,15 @@ where
             cmd.process_group(0);
         }
         // SAFETY: the hook runs in the forked child before exec and only
-        // makes the async-signal-safe `sched_setscheduler` system call; it
-        // touches no locks or allocations.
+        // makes async-signal-safe system calls (`sched_setscheduler`,
+        // `sigprocmask` on a stack-allocated empty set); it takes no locks
+        // and allocates nothing.
         unsafe {
             cmd.pre_exec(|| {
                 reset_scheduler_raw();
-                Ok(())
+                // std leaves the signal mask as inherited; scripts must not
+                // start with the master's signalfd signals blocked.
+                SigSet::empty().thread_set_mask().map_err(io::Error::from)
             })
         };
         cmd.spawn()
@@ -390,9 +394,13 @@ mod tests {
         let d = TempDir::new("exec");
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
         let out = d.path().join("out");
+        // The shell's fds are listed by a plain command without redirection:
+        // a pipe, substitution or redirection makes the shell itself hold
+        // extra fds (dash saves fd 1 as fd 10).
         let script = format!(
             "/bin/sh -c 'echo \"$(id -u) $(id -g) $(id -G) $(cut -d\" \" -f5 /proc/$$/stat) $$ $HB_VAR\"; \
-             ls /proc/$$/fd | tr \"\\n\" \" \"; echo; readlink /proc/$$/fd/0 /proc/$$/fd/2; env | sort' > {}",
+             ls -m /proc/$$/fd; readlink /proc/$$/fd/0 /proc/$$/fd/2; \
+             env | sort' > {}",
             out.display()
         );
         let spec = ClientExec::new(
@@ -403,9 +411,10 @@ mod tests {
             [("HB_VAR", "v1"), ("PATH", "/usr/bin:/bin")],
         )
         .expect("spec");
-        // A descriptor without close-on-exec that the client must not inherit.
-        let leaked = nix::unistd::dup(std::io::stdin().as_raw_fd()).expect("dup");
         let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        // A descriptor without close-on-exec that the client must not inherit.
+        let devnull = File::open("/dev/null").expect("open /dev/null");
+        let leaked = nix::unistd::dup(devnull.as_raw_fd()).expect("dup");
         let pid = fork_child(|| {
             let _ = spec.exec();
             100
@@ -421,8 +430,7 @@ mod tests {
             Some(format!("{NOBODY} {NOBODY} {NOBODY} {pid} {pid} v1").as_str())
         );
         // The shell's own fds: only 0, 1 (the redirect) and 2.
-        let fds: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
-        assert_eq!(fds, ["0", "1", "2"], "{text}");
+        assert_eq!(lines.next(), Some("0, 1, 2"), "{text}");
         assert_eq!(lines.next(), Some("/dev/null"));
         assert_eq!(lines.next(), Some("/dev/null"));
         let env: Vec<&str> = lines
@@ -434,6 +442,35 @@ mod tests {
             })
             .collect();
         assert_eq!(env, ["HB_VAR=v1", "PATH=/usr/bin:/bin"], "{text}");
+    }
+
+    /// The master blocks signals for its signalfd; a client must start with
+    /// an empty mask. (grep replaces the shell and reports its own mask.)
+    #[test]
+    fn client_gets_empty_signal_mask() {
+        let d = TempDir::new("execmask");
+        let out = d.path().join("mask");
+        let cmd = format!("grep SigBlk /proc/self/status > {}", out.display());
+        // NSS lookups take glibc locks a concurrently forked child could
+        // inherit: do them under the fork lock too.
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let me = nix::unistd::User::from_uid(nix::unistd::geteuid())
+            .ok()
+            .flatten()
+            .expect("current user");
+        let spec = ClientExec::new(&me.name, me.uid, me.gid, &cmd, [("PATH", "/usr/bin:/bin")])
+            .expect("spec");
+        let pid = fork_child(|| {
+            let _sfd = crate::signals::SignalFd::block(&[Signal::SIGTERM, Signal::SIGUSR1]);
+            let _ = spec.exec();
+            100
+        })
+        .expect("fork");
+        assert_eq!(wait_code(pid), 0);
+        assert_eq!(
+            std::fs::read_to_string(&out).expect("read"),
+            "SigBlk:\t0000000000000000\n"
+        );
     }
 
     #[test]
@@ -471,6 +508,7 @@ mod tests {
 
     #[test]
     fn script_output_status_env_and_group() {
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let c = spawn_script(
             &[
                 "/bin/sh",
@@ -493,8 +531,44 @@ mod tests {
         );
     }
 
+    /// Scripts start with an empty signal mask even if the spawner blocked
+    /// signals for its signalfd.
+    #[test]
+    fn script_gets_empty_signal_mask() {
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = fork_child(|| {
+            let Ok(_sfd) = crate::signals::SignalFd::block(&[Signal::SIGCHLD, Signal::SIGHUP])
+            else {
+                return 10;
+            };
+            let Ok(c) = spawn_script(
+                // `exec`: grep reports its own inherited mask (a forking
+                // shell briefly blocks all signals around fork).
+                &["/bin/sh", "-c", "exec grep SigBlk /proc/self/status"],
+                std::iter::empty::<(&str, &str)>(),
+                true,
+            ) else {
+                return 11;
+            };
+            match c.wait_with_output(Some(Duration::from_secs(20))) {
+                Ok(r) if r.output == b"SigBlk:\t0000000000000000\n" => 0,
+                Ok(r) => {
+                    eprintln!("script said {:?}", String::from_utf8_lossy(&r.output));
+                    12
+                }
+                Err(e) => {
+                    eprintln!("wait failed: {e}");
+                    13
+                }
+            }
+        })
+        .expect("fork");
+        assert_eq!(wait_code(pid), 0);
+    }
+
     #[test]
     fn script_without_new_group_shares_ours() {
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let c = spawn_script(
             &["/bin/sh", "-c", "cut -d' ' -f5 /proc/$$/stat"],
             [("A", "b")],
@@ -510,6 +584,7 @@ mod tests {
 
     #[test]
     fn script_timeout_kills_group() {
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let start = Instant::now();
         let c = spawn_script(
             &["/bin/sh", "-c", "sleep 30; echo late"],
@@ -536,6 +611,7 @@ mod tests {
 
     #[test]
     fn background_daemon_does_not_hang_wait() {
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let c = spawn_script(
             &["/bin/sh", "-c", "sleep 30 & echo started"],
             std::iter::empty::<(&str, &str)>(),

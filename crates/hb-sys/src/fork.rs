@@ -17,7 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use nix::unistd::{fork, getpid, getppid, ForkResult, Pid};
+use nix::unistd::{fork, getppid, ForkResult, Pid};
 
 use crate::SysError;
 
@@ -110,15 +110,11 @@ fn open_fds() -> Vec<RawFd> {
     (0..RawFd::try_from(limit).unwrap_or(1024)).collect()
 }
 
-/// The pid of the calling process.
-pub fn my_pid() -> Pid {
-    getpid()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::{wait_code, FORK_LOCK};
+    use nix::unistd::getpid;
     use std::os::fd::AsRawFd;
 
     #[test]
@@ -142,10 +138,10 @@ mod tests {
         // writes "k" into a pipe and sleeps 10 s; the middle exits at once.
         // The grandchild must then die of SIGTERM: EOF on the pipe (every
         // write end closed) well before 10 s proves it.
-        let (r, w) = nix::unistd::pipe().expect("pipe");
+        let (r, w) = crate::testutil::pipe().expect("pipe");
         let middle = fork_child(move || {
             let me = getpid();
-            let Ok((ready_r, ready_w)) = nix::unistd::pipe() else {
+            let Ok((ready_r, ready_w)) = crate::testutil::pipe() else {
                 return 2;
             };
             let grandchild = fork_child(move || {
@@ -190,7 +186,7 @@ mod tests {
             std::mem::forget(a);
             std::mem::forget(b);
             // Probe before opening anything (a new fd would reuse af's number).
-            if fcntl(bf, FcntlArg::F_GETFD).is_err() || fcntl(0, FcntlArg::F_GETFD).is_err() {
+            if fcntl(bf, FcntlArg::F_GETFD).is_err() {
                 return 1;
             }
             if fcntl(af, FcntlArg::F_GETFD) != Err(Errno::EBADF) {

@@ -37,4 +37,5 @@ pub mod watchdog;
 mod testutil;
 
 pub use error::SysError;
-pub use nix::unistd::Pid;
+pub use nix::sys::signal::Signal;
+pub use nix::unistd::{Gid, Pid, Uid};

@@ -225,6 +225,7 @@ mod tests {
     fn live_process_of_other_program_is_stale() {
         let d = TempDir::new("pid3");
         let p = d.path().join("hb.pid");
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let mut sleeper = std::process::Command::new("sleep")
             .arg("30")
             .spawn()
@@ -243,7 +244,7 @@ mod tests {
         let p = d.path().join("hb.pid");
         let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         // A forked child runs the same executable; it waits for EOF on a pipe.
-        let (r, w) = nix::unistd::pipe().expect("pipe");
+        let (r, w) = crate::testutil::pipe().expect("pipe");
         let w_fd = w.as_raw_fd();
         let child = fork_child(move || {
             let _ = nix::unistd::close(w_fd);

@@ -220,8 +220,8 @@ mod tests {
         // harness names its threads) is what the child starts with.
         let comm_before = read("/proc/thread-self/comm");
         let path_before = std::env::var_os("PATH");
-        let (ready_r, ready_w) = nix::unistd::pipe().expect("pipe");
-        let (done_r, done_w) = nix::unistd::pipe().expect("pipe");
+        let (ready_r, ready_w) = crate::testutil::pipe().expect("pipe");
+        let (done_r, done_w) = crate::testutil::pipe().expect("pipe");
         let done_w_fd = done_w.as_raw_fd();
         let pid = fork_child(move || {
             // Close the child's copy of the write end so EOF can arrive.

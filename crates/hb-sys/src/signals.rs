@@ -56,7 +56,7 @@ impl SignalFd {
     /// Reads every pending signal (at most 256 per call) without blocking,
     /// in arrival order. Standard signals coalesce: two SIGCHLDs that arrive
     /// before a read appear once, so SIGCHLD handling must reap in a loop.
-    pub fn read_all(&mut self) -> Vec<Signal> {
+    pub fn read_all(&self) -> Vec<Signal> {
         let mut out = Vec::new();
         while out.len() < MAX_PER_READ {
             match self.fd.read_signal() {
@@ -136,7 +136,7 @@ mod tests {
     fn blocked_signals_arrive_through_the_fd() {
         let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let pid = fork_child(|| {
-            let Ok(mut sfd) = SignalFd::block(&[Signal::SIGUSR1, Signal::SIGHUP]) else {
+            let Ok(sfd) = SignalFd::block(&[Signal::SIGUSR1, Signal::SIGHUP]) else {
                 return 10;
             };
             if sfd.read_all() != Vec::<Signal>::new() {

@@ -7,9 +7,16 @@ use std::sync::Mutex;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
 
-/// Serialises the tests that fork, so no test of this crate holds a lock
-/// (e.g. the environment lock) while another one forks.
+/// Serialises the tests that fork or spawn processes, so no test of this
+/// crate holds a lock (std's environment lock is held during every
+/// `Command::spawn`) while another one forks, and no pipe of one test leaks
+/// into another test's child.
 pub static FORK_LOCK: Mutex<()> = Mutex::new(());
+
+/// A close-on-exec pipe (test pipes must not leak into spawned programs).
+pub fn pipe() -> nix::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+}
 
 /// Waits for `pid` and returns its exit code; a signal death gives
 /// `128 + signal`.
@@ -32,7 +39,9 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("hb-sys-{tag}-{}-{n}", std::process::id()));
+        // Not env::temp_dir(): it takes std's environment lock, which a
+        // forked child could inherit in the locked state.
+        let p = Path::new("/tmp").join(format!("hb-sys-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("create temp dir");
         TempDir(p)
