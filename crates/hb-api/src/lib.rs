@@ -29,9 +29,11 @@
 pub mod auth;
 pub mod requests;
 pub mod server;
+pub mod table;
 pub mod view;
 pub mod wire;
 
 pub use auth::{AuthEntry, AuthTable, PeerCred};
 pub use server::{Action, ApiConfig, ApiServer, ConnId, ConnectError, Treatment};
+pub use table::TableView;
 pub use view::{ClusterView, LinkInfo, NodeInfo, NodeType, ResourceHolding};

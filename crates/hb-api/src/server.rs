@@ -819,3 +819,7 @@ fn clstat(
         ("client_gen", gen.as_str()),
     ])
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;
