@@ -407,6 +407,7 @@ impl Client {
                 return Err(ClientError::BadRequest {
                     reqtype: "iflist".to_string(),
                     info: r.get_str("info").map(str::to_string),
+                    quiet: false,
                 });
             }
             let name = name.unwrap_or_default();
@@ -600,6 +601,7 @@ fn check_ok(reqtype: &str, r: Message) -> Result<Message, ClientError> {
         Err(ClientError::BadRequest {
             reqtype: reqtype.to_string(),
             info: r.get_str("info").map(str::to_string),
+            quiet: reqtype != "getrsc",
         })
     }
 }

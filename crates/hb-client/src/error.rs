@@ -67,12 +67,16 @@ pub enum ClientError {
     #[error("No timely response.")]
     Timeout,
     /// The daemon answered `result=badreq` (with its `info`, if any).
-    #[error("{}", .info.as_deref().unwrap_or(""))]
+    /// libhbclient reports the `info` only for `getrsc` and `iflist`;
+    /// `quiet` marks the requests whose failure it reports with no text.
+    #[error("{}", bad_text(.info, *.quiet))]
     BadRequest {
         /// Request type.
         reqtype: String,
         /// `info` reason (`EINVAL`, …).
         info: Option<String>,
+        /// Display nothing, like libhbclient for this request.
+        quiet: bool,
     },
     /// A reply the library cannot use; the text says what was wrong.
     #[error("{0}")]
@@ -84,4 +88,11 @@ pub enum ClientError {
     /// The message cannot be encoded.
     #[error("invalid message: {0}")]
     Invalid(#[from] hb_proto::InvalidMessage),
+}
+
+fn bad_text(info: &Option<String>, quiet: bool) -> &str {
+    match info {
+        Some(i) if !quiet => i,
+        _ => "",
+    }
 }
