@@ -314,7 +314,7 @@ impl Client {
         loop {
             let m = self.wire().next(until)?;
             if m.msg_type() == Some("hbapi-resp") {
-                if m.get_str("reqtype").is_none_or_eq(reqtype) {
+                if m.get_str("reqtype").map_or(true, |r| r == reqtype) {
                     return Ok(m);
                 }
                 // A stale reply to some earlier request: not ours.
@@ -603,15 +603,5 @@ fn check_ok(reqtype: &str, r: Message) -> Result<Message, ClientError> {
             info: r.get_str("info").map(str::to_string),
             quiet: reqtype != "getrsc",
         })
-    }
-}
-
-trait NoneOrEq {
-    fn is_none_or_eq(self, v: &str) -> bool;
-}
-
-impl NoneOrEq for Option<&str> {
-    fn is_none_or_eq(self, v: &str) -> bool {
-        self.map_or(true, |s| s == v)
     }
 }

@@ -201,16 +201,52 @@ fn real_and_our_cl_status_agree_with_the_spec() {
         }
         // stderr: same messages, apart from the real tool's failed attempt
         // to reach a CCM daemon (hbstatus -v), which we do not make.
-        if !args.contains(&"-v") || args[0] != "hbstatus" {
-            if stderrs[0] != stderrs[1] {
-                failures.push(format!(
-                    "stderr of {args:?} differs:\n  real: {:?}\n  ours: {:?}",
-                    stderrs[0], stderrs[1]
-                ));
-            }
+        let ccm_attempt = args[0] == "hbstatus" && args.contains(&"-v");
+        if !ccm_attempt && stderrs[0] != stderrs[1] {
+            failures.push(format!(
+                "stderr of {args:?} differs:\n  real: {:?}\n  ours: {:?}",
+                stderrs[0], stderrs[1]
+            ));
         }
     }
     ipfail.signoff().unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn refused_signon_means_apparently_running() {
+    need_real_tool();
+    let tmp = std::env::temp_dir().join(format!("hb-api-refused-{}", std::process::id()));
+    // No `anon` entry: every casual client is refused with a reason.
+    let srv = TestServer::start(&tmp, TableView::observed(), AuthTable::new());
+    let cases: Vec<(Vec<&str>, &str, i32)> = vec![
+        (
+            vec!["hbstatus"],
+            "Heartbeat is apparently running on this machine, but refuses my connection\n",
+            0,
+        ),
+        (
+            vec!["hbstatus", "-v"],
+            "Heartbeat is apparently running on this machine, but refuses my connection\n(apiauth anon missing)\n",
+            0,
+        ),
+        (vec!["listnodes"], "", 1),
+    ];
+    let mut failures = Vec::new();
+    for (args, want_out, want_rc) in &cases {
+        let mut stderrs = Vec::new();
+        for tool in [REAL, OURS] {
+            let (out, rc, err) = run_in_ns(&srv.dir, tool, args);
+            if (out.as_str(), rc) != (*want_out, *want_rc) {
+                failures.push(format!("{tool} {args:?}: got rc {rc} {out:?}"));
+            }
+            stderrs.push(err);
+        }
+        if stderrs[0] != stderrs[1] {
+            failures.push(format!("stderr of {args:?}: {stderrs:?}"));
+        }
+    }
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
 }

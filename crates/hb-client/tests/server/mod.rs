@@ -74,11 +74,9 @@ impl TestServer {
         }));
         let st = state.clone();
         std::thread::spawn(move || {
-            let mut next: ConnId = 1;
-            for stream in listener.incoming() {
+            for (conn, stream) in (1..).zip(listener.incoming()) {
+                let conn: ConnId = conn;
                 let Ok(stream) = stream else { break };
-                let conn = next;
-                next += 1;
                 let cred = getsockopt(&stream, PeerCredentials).unwrap();
                 let peer = PeerCred {
                     pid: cred.pid(),
