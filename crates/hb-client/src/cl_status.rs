@@ -74,7 +74,9 @@ hbparameter -p <parameter-name>
 pub struct Options {
     /// API socket.
     pub socket: PathBuf,
-    /// Longest wait for one reply.
+    /// Longest wait for one reply. The default (60 s) is longer than the
+    /// binary's 5-second alarm, so a hung daemon ends in exit code 12 as
+    /// with the C tool.
     pub timeout: Duration,
 }
 
@@ -82,7 +84,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             socket: PathBuf::from(DEFAULT_SOCKET),
-            timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(60),
         }
     }
 }

@@ -250,3 +250,43 @@ fn refused_signon_means_apparently_running() {
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
 }
+
+#[test]
+fn silent_daemon_ends_in_alarm_exit_12() {
+    need_real_tool();
+    let tmp = std::env::temp_dir().join(format!("hb-api-silent-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // Accepts connections and never answers.
+    let listener = std::os::unix::net::UnixListener::bind(tmp.join("register")).unwrap();
+    let keep = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().take(4) {
+            held.push(s);
+        }
+        std::thread::sleep(Duration::from_secs(8));
+    });
+    let runs: Vec<_> = [REAL, OURS]
+        .iter()
+        .flat_map(|tool| {
+            let dir = tmp.clone();
+            [vec!["hbstatus"], vec!["listnodes"]].map(move |args| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    let t0 = std::time::Instant::now();
+                    let (out, rc, _) = run_in_ns(&dir, tool, &args);
+                    (tool.to_string(), args, out, rc, t0.elapsed())
+                })
+            })
+        })
+        .collect();
+    for r in runs {
+        let (tool, args, out, rc, took) = r.join().unwrap();
+        assert_eq!((rc, out.as_str()), (12, ""), "{tool} {args:?}");
+        assert!(
+            took >= Duration::from_millis(4500) && took < Duration::from_secs(9),
+            "{tool} {took:?}"
+        );
+    }
+    drop(keep);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
