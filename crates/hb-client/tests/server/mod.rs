@@ -146,3 +146,9 @@ fn serve(conn: ConnId, mut stream: UnixStream, st: Arc<Mutex<State>>) {
         }
     }
 }
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
