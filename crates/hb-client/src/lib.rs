@@ -1,1 +1,26 @@
-//! hb-client
+//! Client side of the Heartbeat API socket (daemon.md §7), the equivalent
+//! of Debian's `libhbclient`, plus the `cl_status` tool built on it.
+//!
+//! * [`client`]: [`Client`], a signed-on connection: requests with reply
+//!   matching (unrelated asynchronous messages are queued, §7.10), node and
+//!   link walks, client status queries with a timeout, parameters,
+//!   resources, cluster messages, asynchronous receive, sign-off.
+//! * [`error`]: typed errors whose `Display` is the text libhbclient
+//!   reports, so tools print the same `REASON:` lines.
+//! * [`cl_status`]: the whole `cl_status` command (§8) as a library
+//!   function, so that it can be tested without a process.
+//! * [`getopt`]: GNU `getopt` (argument permutation and messages), which
+//!   `cl_status` option parsing depends on.
+//!
+//! Uses plain blocking `std::os::unix::net::UnixStream` with read
+//! timeouts, `hb_proto::ipc` framing and `hb_proto::classic` encoding.
+
+pub mod cl_status;
+pub mod client;
+pub mod error;
+pub mod getopt;
+
+pub use client::{
+    socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,
+};
+pub use error::{ClientError, SignOnError};

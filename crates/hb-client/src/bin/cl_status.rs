@@ -1,0 +1,24 @@
+//! `cl_status`: query the local Heartbeat daemon (daemon.md §8).
+//!
+//! All logic lives in `hb_client::cl_status`; this main only adds the
+//! C tool's `alarm(5)`: whatever hangs, the process ends with exit code 12
+//! after five seconds. Output is written in whole lines through the
+//! line-buffered stdout, so nothing is pending when the alarm fires.
+
+use std::io::Write;
+use std::time::Duration;
+
+fn main() {
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(5));
+        std::process::exit(hb_client::cl_status::TIMEOUT);
+    });
+    let args: Vec<String> = std::env::args().collect();
+    let opts = hb_client::cl_status::Options::default();
+    // Unlocked handles: the alarm thread must never wait for a lock.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
+    let code = hb_client::cl_status::run(&args, &opts, &mut out, &mut err);
+    let _ = out.flush();
+    std::process::exit(code);
+}
