@@ -5,6 +5,7 @@
 //! Start with [`cli::main`] → [`startup::start`] → [`mcp::Master::run`].
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod cli;
 pub mod control;
 pub mod exit_status;

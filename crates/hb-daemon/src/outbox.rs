@@ -17,6 +17,8 @@ pub const MAX_PENDING: usize = 1 << 20;
 pub struct Outbox<W: Write> {
     writer: W,
     pending: VecDeque<u8>,
+    /// Bytes still to write of each queued frame, oldest first.
+    frames: VecDeque<usize>,
     /// Frames dropped because the queue was full.
     pub dropped: u64,
     /// The channel failed (peer gone); nothing more is written.
@@ -29,6 +31,7 @@ impl<W: Write> Outbox<W> {
         Outbox {
             writer,
             pending: VecDeque::new(),
+            frames: VecDeque::new(),
             dropped: 0,
             broken: false,
         }
@@ -49,6 +52,7 @@ impl<W: Write> Outbox<W> {
             return;
         }
         self.pending.extend(frame);
+        self.frames.push_back(frame.len());
         self.flush();
     }
 
@@ -60,12 +64,30 @@ impl<W: Write> Outbox<W> {
                 Ok(0) => self.broken = true,
                 Ok(n) => {
                     self.pending.drain(..n);
+                    self.consume_frames(n);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => self.broken = true,
             }
         }
+    }
+
+    fn consume_frames(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.frames.front_mut() else { return };
+            if *front > n {
+                *front -= n;
+                return;
+            }
+            n -= *front;
+            self.frames.pop_front();
+        }
+    }
+
+    /// Frames not yet completely written.
+    pub fn frames_pending(&self) -> usize {
+        self.frames.len()
     }
 
     /// Bytes still queued.
@@ -107,9 +129,11 @@ mod tests {
         o.push(b"abcdef");
         assert_eq!(o.writer_mut().got, b"abc");
         assert_eq!(o.pending(), 3);
+        assert_eq!(o.frames_pending(), 1);
         o.writer_mut().room = 100;
         o.flush();
         assert_eq!(o.writer_mut().got, b"abcdef");
+        assert_eq!(o.frames_pending(), 0);
         o.writer_mut().room = 0;
         let big = vec![7u8; MAX_PENDING];
         o.push(&big);
