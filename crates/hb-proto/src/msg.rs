@@ -72,7 +72,7 @@ impl Value {
 /// One named field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
-    /// Field name: non-empty, no `=`, NUL or newline.
+    /// Field name: non-empty, no `=`, NUL or newline, no leading `(`.
     pub name: String,
     /// Field value.
     pub value: Value,
@@ -183,6 +183,74 @@ impl Message {
     }
 }
 
+/// Why a message cannot be sent as built (see [`Message::validate`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidMessage {
+    /// A field name is empty, contains `=`, NUL or a newline, or starts
+    /// with `(`.
+    #[error(
+        "invalid field name {0:?}: must be non-empty without '=', NUL, newline or a leading '('"
+    )]
+    BadName(String),
+    /// A string value contains NUL.
+    #[error("string field {0:?} contains a NUL byte")]
+    NulInString(String),
+    /// A list element is empty or contains NUL.
+    #[error("list field {0:?} has an empty element or one containing NUL")]
+    BadListElement(String),
+    /// Structs nested deeper than [`crate::MAX_DEPTH`].
+    #[error("struct field {0:?} nests deeper than 16 levels")]
+    TooDeep(String),
+}
+
+impl Message {
+    /// Checks that the message can be encoded so that a peer parses it
+    /// back to the same fields: valid names, no NUL in strings or list
+    /// elements, non-empty list elements, nesting within
+    /// [`crate::MAX_DEPTH`]. Messages decoded by this crate always pass.
+    pub fn validate(&self) -> Result<(), InvalidMessage> {
+        self.validate_at(0)
+    }
+
+    fn validate_at(&self, depth: usize) -> Result<(), InvalidMessage> {
+        for f in &self.fields {
+            if check_name(f.name.as_bytes()).is_err() {
+                return Err(InvalidMessage::BadName(f.name.clone()));
+            }
+            match &f.value {
+                Value::String(v) if v.contains(&0) => {
+                    return Err(InvalidMessage::NulInString(f.name.clone()))
+                }
+                Value::List(items) if items.iter().any(|i| i.is_empty() || i.contains(&0)) => {
+                    return Err(InvalidMessage::BadListElement(f.name.clone()))
+                }
+                Value::Struct(m) => {
+                    if depth + 1 > crate::MAX_DEPTH {
+                        return Err(InvalidMessage::TooDeep(f.name.clone()));
+                    }
+                    m.validate_at(depth + 1)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a field name: non-empty UTF-8 without `=`, NUL or `\n`, not
+/// starting with `(`.
+pub(crate) fn check_name(name: &[u8]) -> Result<String, crate::error::DecodeErrorKind> {
+    use crate::error::DecodeErrorKind as K;
+    if name.is_empty() {
+        return Err(K::EmptyName);
+    }
+    // A leading '(' would read back as a type prefix in the classic form.
+    if name[0] == b'(' || name.iter().any(|&b| b == b'=' || b == 0 || b == b'\n') {
+        return Err(K::BadName);
+    }
+    String::from_utf8(name.to_vec()).map_err(|_| K::BadName)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +276,40 @@ mod tests {
         assert_eq!(m.get_binary("srcuuid"), Some(&[0u8; 16][..]));
         assert_eq!(FieldType::from_digit(b'5'), None);
         assert_eq!(FieldType::Compressed.digit(), b'4');
+    }
+
+    #[test]
+    fn validate_catches_unsendable_messages() {
+        assert_eq!(Message::from_pairs([("t", "x")]).validate(), Ok(()));
+        let bad = |name: &str, v: Value| {
+            let mut m = Message::new();
+            m.push(name, v);
+            m.validate()
+        };
+        for name in ["", "a=b", "a\nb", "a\0", "(1)a"] {
+            assert!(matches!(
+                bad(name, Value::String(vec![])),
+                Err(InvalidMessage::BadName(_))
+            ));
+        }
+        assert!(matches!(
+            bad("s", Value::String(b"a\0".to_vec())),
+            Err(InvalidMessage::NulInString(_))
+        ));
+        assert!(matches!(
+            bad("l", Value::List(vec![vec![]])),
+            Err(InvalidMessage::BadListElement(_))
+        ));
+        let mut m = Message::from_pairs([("a", "b")]);
+        for _ in 0..crate::MAX_DEPTH {
+            let mut o = Message::new();
+            o.push("s", Value::Struct(m));
+            m = o;
+        }
+        assert_eq!(m.validate(), Ok(()));
+        assert!(matches!(
+            bad("s", Value::Struct(m)),
+            Err(InvalidMessage::TooDeep(_))
+        ));
     }
 }
