@@ -133,7 +133,14 @@ impl ResourceManager {
                     self.announce_takeover("T_RESOURCES(them)");
                 }
             } else {
-                self.i_hold = self.i_hold.updated(full, n);
+                // Our own full reports only echo what we already know, and
+                // an echo can be stale (a report of `none` sent before
+                // req_our_resources came back after it); the C overwrites
+                // its holdings with it — harmless there only because its
+                // helpers are slow. Partial reports (mach_down) still add.
+                if !full {
+                    self.i_hold = self.i_hold.updated(false, n);
+                }
                 if self.i_hold.intersects(RscSet::LOCAL) {
                     self.local_work_done = true;
                     self.announce_takeover("T_RESOURCES(us)");
