@@ -145,7 +145,11 @@ impl ResourceManager {
                 // the runner rolled the group back; like ResourceManager,
                 // offer it to the other node a little later
                 group.held = false;
-                let set = if local { RscSet::LOCAL } else { RscSet::FOREIGN };
+                let set = if local {
+                    RscSet::LOCAL
+                } else {
+                    RscSet::FOREIGN
+                };
                 self.failed_start_standby
                     .push((now + FAILED_START_STANDBY_MS, set));
                 self.log(

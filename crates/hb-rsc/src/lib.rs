@@ -76,9 +76,9 @@ mod takeover;
 pub mod wire;
 
 pub use manager::{
-    GroupSpec, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig, RscStatus,
-    StandbyArg, AUTO_FAILBACK_RETRY_MS, FAILED_START_STANDBY_MS, RQSTDELAY_MS,
-    STANDBY_REPLY_TIMEOUT_MS, STANDBY_RUN_TIMEOUT_MS,
+    GroupSpec, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig, RscStatus, StandbyArg,
+    AUTO_FAILBACK_RETRY_MS, FAILED_START_STANDBY_MS, RQSTDELAY_MS, STANDBY_REPLY_TIMEOUT_MS,
+    STANDBY_RUN_TIMEOUT_MS,
 };
 pub use set::RscSet;
 

@@ -404,26 +404,22 @@ impl ResourceManager {
             _ if !self.comm_up => {}
             types::STARTING | types::RESOURCE => self.process_resources(t, msg, from_self, now),
             types::ASK_RESOURCES => self.ask_for_resources(msg, &from, from_self, now),
-            types::IP_REQUEST => {
-                if !from_self {
-                    if let Some(key) = msg.get_str("ipaddr") {
-                        self.enqueue(Job::IpRequest {
-                            from,
-                            key: key.to_string(),
-                        });
-                    }
-                }
-            }
-            types::IP_REQUEST_RESP => {
-                if !self.shutdown_in_progress {
-                    self.enqueue(Job::IpRequestResp {
+            types::IP_REQUEST if !from_self => {
+                if let Some(key) = msg.get_str("ipaddr") {
+                    self.enqueue(Job::IpRequest {
                         from,
-                        dest: msg.get_str("dest").unwrap_or("").to_ascii_lowercase(),
-                        key: msg.get_str("ipaddr").unwrap_or("").to_string(),
-                        ok: msg.get_str("ok").unwrap_or("").to_string(),
-                        weown: msg.get_str("weown").unwrap_or("").to_string(),
+                        key: key.to_string(),
                     });
                 }
+            }
+            types::IP_REQUEST_RESP if !self.shutdown_in_progress => {
+                self.enqueue(Job::IpRequestResp {
+                    from,
+                    dest: msg.get_str("dest").unwrap_or("").to_ascii_lowercase(),
+                    key: msg.get_str("ipaddr").unwrap_or("").to_string(),
+                    ok: msg.get_str("ok").unwrap_or("").to_string(),
+                    weown: msg.get_str("weown").unwrap_or("").to_string(),
+                });
             }
             types::HB_TAKEOVER => self.enqueue(Job::HbTakeover {
                 from,

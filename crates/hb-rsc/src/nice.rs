@@ -48,13 +48,7 @@ impl ResourceManager {
 
     /// `starting`, `resource` and (when comm is up) `shutdone` handling of
     /// the C `process_resources`.
-    pub(crate) fn process_resources(
-        &mut self,
-        t: &str,
-        msg: &Message,
-        from_self: bool,
-        now: u64,
-    ) {
+    pub(crate) fn process_resources(&mut self, t: &str, msg: &Message, from_self: bool, now: u64) {
         if !self.nice() {
             return;
         }
@@ -108,15 +102,14 @@ impl ResourceManager {
             if !from_self {
                 self.other_holds = self.other_holds.updated(full, n);
                 match msg.get_str("isstable") {
-                    Some("1") => {
-                        if !self.other_stable {
-                            self.log(Level::Info, "remote resource transition completed.");
-                            self.other_stable = true;
-                            let stable = self.rstate == RState::Stable;
-                            self.send_resources_held(stable, None);
-                            self.perform_auto_failback(now);
-                        }
+                    Some("1") if !self.other_stable => {
+                        self.log(Level::Info, "remote resource transition completed.");
+                        self.other_stable = true;
+                        let stable = self.rstate == RState::Stable;
+                        self.send_resources_held(stable, None);
+                        self.perform_auto_failback(now);
                     }
+                    Some("1") => {}
                     Some(_) => self.other_stable = false,
                     None => {}
                 }
@@ -237,9 +230,7 @@ impl ResourceManager {
             self.rsc_needs_failback = false;
             return;
         }
-        if self.going_standby != Standby::Not
-            || !self.other_stable
-            || self.rstate != RState::Stable
+        if self.going_standby != Standby::Not || !self.other_stable || self.rstate != RState::Stable
         {
             self.log(Level::Debug, "Auto failback delayed.");
             self.auto_failback_at = Some(now + AUTO_FAILBACK_RETRY_MS);

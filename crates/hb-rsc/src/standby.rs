@@ -81,7 +81,9 @@ impl ResourceManager {
                 if !self.other_stable {
                     self.log(
                         Level::Warn,
-                        format!("standby message [{info}] from {from} ignored.  Other side is in flux."),
+                        format!(
+                            "standby message [{info}] from {from} ignored.  Other side is in flux."
+                        ),
                     );
                     return;
                 }

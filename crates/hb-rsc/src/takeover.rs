@@ -115,7 +115,10 @@ impl ResourceManager {
             );
             return;
         }
-        self.log(Level::Info, format!("Resources being acquired from {node}."));
+        self.log(
+            Level::Info,
+            format!("Resources being acquired from {node}."),
+        );
         self.enqueue(Job::MachDown {
             node: node.to_string(),
         });
@@ -186,5 +189,4 @@ impl ResourceManager {
             self.giveup_resources();
         }
     }
-
 }

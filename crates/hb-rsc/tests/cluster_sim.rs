@@ -48,7 +48,13 @@ fn startup_each_node_ends_with_its_own_groups() {
                 "{mode:?} {n}: {:?}",
                 s.nodes[s.idx(n)].logs
             );
-            assert!(s.errors(n).is_empty(), "{mode:?} {n}: {:?}\n{:#?}\n{:#?}", s.errors(n), s.nodes[s.idx(n)].logs, s.sent_rendered(n));
+            assert!(
+                s.errors(n).is_empty(),
+                "{mode:?} {n}: {:?}\n{:#?}\n{:#?}",
+                s.errors(n),
+                s.nodes[s.idx(n)].logs,
+                s.sent_rendered(n)
+            );
         }
         if mode != Mode::Legacy {
             assert_eq!(s.nodes[0].rm.rsc_hold(), RscStatus::Held(RscSet::LOCAL));
@@ -57,7 +63,9 @@ fn startup_each_node_ends_with_its_own_groups() {
         } else {
             assert!(!s.sent_types("b").contains(&"starting".to_string()));
             // b asked a for its group; a answered that it does not own it
-            assert!(s.sent_rendered("b").contains(&format!("t=ip-request ipaddr={VIP_B}")));
+            assert!(s
+                .sent_rendered("b")
+                .contains(&format!("t=ip-request ipaddr={VIP_B}")));
             assert!(s.sent_rendered("a").contains(&format!(
                 "t=ip-request-resp dest=b ipaddr={VIP_B} weown=no ok=OK"
             )));
@@ -80,7 +88,9 @@ fn lone_node_takes_everything_without_rqstdelay() {
         assert!(s.now - t0 < RQSTDELAY_MS, "took {} ms", s.now - t0);
         let sent = s.sent_rendered("a");
         assert_eq!(sent[..2], ["t=stonith node=b result=n_stnth", "t=starting"]);
-        assert!(sent.contains(&format!("t=ip-request-resp dest=a ipaddr={VIP_A} weown=yes ok=OK")));
+        assert!(sent.contains(&format!(
+            "t=ip-request-resp dest=a ipaddr={VIP_A} weown=yes ok=OK"
+        )));
         assert_eq!(s.nodes[0].rm.rsc_hold(), RscStatus::Held(RscSet::ALL));
         assert!(s.errors("a").is_empty(), "{:?}", s.errors("a"));
     }
@@ -99,11 +109,15 @@ fn both_starting_fall_back_to_rqstdelay_and_take_own_groups() {
         assert_eq!(s.holds("b"), sorted(&[VIP_B]));
         assert!(s.now - t0 >= RQSTDELAY_MS);
         for n in ["a", "b"] {
-            assert!(s.logged(n, "Initial resource acquisition complete (HB_R_BOTHSTARTING)")
-                || s.logged(n, "Initial resource acquisition complete"));
-            assert!(s.sent_rendered(n).contains(
-                &"t=resource rsc_hold=none rtype=full isstable=0".to_string()
-            ));
+            assert!(
+                s.logged(
+                    n,
+                    "Initial resource acquisition complete (HB_R_BOTHSTARTING)"
+                ) || s.logged(n, "Initial resource acquisition complete")
+            );
+            assert!(s
+                .sent_rendered(n)
+                .contains(&"t=resource rsc_hold=none rtype=full isstable=0".to_string()));
             assert!(s.logged(n, "local resource transition completed."));
         }
     }
@@ -117,7 +131,9 @@ fn peer_death_survivor_takes_everything_with_stonith_notice() {
         s.crash("b");
         s.run_until_quiet(60_000);
         assert_eq!(s.holds("a"), sorted(&[VIP_A, VIP_B, FS_A]), "{mode:?}");
-        assert!(s.sent_rendered("a").contains(&"t=stonith node=b result=n_stnth".to_string()));
+        assert!(s
+            .sent_rendered("a")
+            .contains(&"t=stonith node=b result=n_stnth".to_string()));
         assert!(s.logged("a", "No STONITH device configured."));
         assert!(s.logged("a", "Shared disks are not protected."));
         assert!(s.logged("a", "Resources being acquired from b."));
@@ -147,15 +163,23 @@ fn returning_node_gets_groups_back_with_auto_failback_on_and_legacy() {
         if mode == Mode::On {
             // a gives b's group back through the standby protocol
             let a = s.sent_rendered("a");
-            assert!(a.contains(&"t=ask_resources rsc_hold=foreign info=me".to_string()), "{a:?}");
-            assert!(a.contains(&"t=resource rsc_hold=local rtype=full isstable=0 info=standby".to_string()));
+            assert!(
+                a.contains(&"t=ask_resources rsc_hold=foreign info=me".to_string()),
+                "{a:?}"
+            );
+            assert!(a.contains(
+                &"t=resource rsc_hold=local rtype=full isstable=0 info=standby".to_string()
+            ));
             assert!(a.contains(&"t=ask_resources rsc_hold=foreign info=done".to_string()));
             let b = s.sent_rendered("b");
             assert!(b.contains(&"t=ask_resources rsc_hold=foreign info=other".to_string()));
             assert!(b.contains(&"t=ask_resources rsc_hold=foreign info=done".to_string()));
             assert!(s.logged("b", "a wants to go standby [foreign]"));
             assert!(s.logged("b", "Standby resource acquisition done [foreign]."));
-            assert!(s.logged("a", "Other node completed standby takeover of foreign resources."));
+            assert!(s.logged(
+                "a",
+                "Other node completed standby takeover of foreign resources."
+            ));
             assert!(s.logged("b", "Initial resource acquisition complete (auto_failback)"));
         } else {
             assert!(s.sent_rendered("a").contains(&format!(
@@ -197,28 +221,59 @@ fn standby_and_takeover_move_exactly_the_requested_groups() {
         // (command on a, holdings of a afterwards, holdings of b afterwards)
         let cases: Vec<(LocalCommand, Vec<String>, Vec<String>)> = vec![
             (LocalCommand::Standby(StandbyArg::All), vec![], all.clone()),
-            (LocalCommand::Standby(StandbyArg::Local), vec![], all.clone()),
-            (LocalCommand::Standby(StandbyArg::Foreign), a_own.clone(), b_own.clone()),
+            (
+                LocalCommand::Standby(StandbyArg::Local),
+                vec![],
+                all.clone(),
+            ),
+            (
+                LocalCommand::Standby(StandbyArg::Foreign),
+                a_own.clone(),
+                b_own.clone(),
+            ),
             (LocalCommand::Takeover(StandbyArg::All), all.clone(), vec![]),
-            (LocalCommand::Takeover(StandbyArg::Foreign), all.clone(), vec![]),
-            (LocalCommand::Takeover(StandbyArg::Local), a_own.clone(), b_own.clone()),
+            (
+                LocalCommand::Takeover(StandbyArg::Foreign),
+                all.clone(),
+                vec![],
+            ),
+            (
+                LocalCommand::Takeover(StandbyArg::Local),
+                a_own.clone(),
+                b_own.clone(),
+            ),
             // quirk: the peer cannot map "failback" and gives up everything
-            (LocalCommand::Takeover(StandbyArg::Failback), all.clone(), vec![]),
+            (
+                LocalCommand::Takeover(StandbyArg::Failback),
+                all.clone(),
+                vec![],
+            ),
         ];
         for (cmd, want_a, want_b) in cases {
             let mut s = started(mode);
             s.clear_records();
             s.command("a", cmd);
             s.run_until_quiet(60_000);
-            assert_eq!((s.holds("a"), s.holds("b")), (want_a.clone(), want_b.clone()), "{mode:?} {cmd:?}");
+            assert_eq!(
+                (s.holds("a"), s.holds("b")),
+                (want_a.clone(), want_b.clone()),
+                "{mode:?} {cmd:?}"
+            );
             for n in ["a", "b"] {
-                assert!(s.errors(n).is_empty(), "{mode:?} {cmd:?} {n}: {:?}", s.errors(n));
+                assert!(
+                    s.errors(n).is_empty(),
+                    "{mode:?} {cmd:?} {n}: {:?}",
+                    s.errors(n)
+                );
             }
             // and back: the other node's standby of the same kind
             if let LocalCommand::Standby(StandbyArg::All) = cmd {
                 assert!(s.logged("b", "a wants to go standby [all]"));
                 assert!(s.logged("b", "Standby resource acquisition done [all]."));
-                assert!(s.logged("a", "Other node completed standby takeover of all resources."));
+                assert!(s.logged(
+                    "a",
+                    "Other node completed standby takeover of all resources."
+                ));
                 assert_eq!(s.nodes[0].rm.rsc_hold(), RscStatus::Held(RscSet::NONE));
                 assert_eq!(s.nodes[1].rm.rsc_hold(), RscStatus::Held(RscSet::ALL));
             }
@@ -258,8 +313,10 @@ fn standby_without_reply_is_cancelled_after_10s() {
     assert_eq!(s.nodes[0].rm.rsc_hold(), RscStatus::Transition);
     s.run_until_quiet(60_000);
     assert!(
-        s.logged("a", "No reply to standby request.  Standby request cancelled.")
-            || s.logged("a", "Cancelling pending standby operation")
+        s.logged(
+            "a",
+            "No reply to standby request.  Standby request cancelled."
+        ) || s.logged("a", "Cancelling pending standby operation")
     );
     assert_eq!(s.holds("a"), sorted(&[VIP_A, VIP_B, FS_A]));
 }
@@ -271,9 +328,16 @@ fn shutdown_hands_everything_to_the_peer() {
         s.clear_records();
         s.stop("a");
         let a = s.sent_rendered("a");
-        assert_eq!(a.last().map(String::as_str), Some("t=shutdone st=dead"), "{mode:?}");
+        assert_eq!(
+            a.last().map(String::as_str),
+            Some("t=shutdone st=dead"),
+            "{mode:?}"
+        );
         if mode != Mode::Legacy {
-            assert_eq!(a[0], "t=resource rsc_hold=none rtype=full isstable=0 info=shutdown");
+            assert_eq!(
+                a[0],
+                "t=resource rsc_hold=none rtype=full isstable=0 info=shutdown"
+            );
         }
         assert!(s.logged("a", "Giving up all HA resources."));
         assert!(s.logged("a", "All HA resources relinquished."));
@@ -282,7 +346,12 @@ fn shutdown_hands_everything_to_the_peer() {
         assert_eq!(s.holds("b"), sorted(&[VIP_A, VIP_B, FS_A]), "{mode:?}");
         assert!(s.holds("a").is_empty());
         // declared dead later: no reset needed
-        assert!(s.sent_rendered("b").contains(&"t=stonith node=a result=unneeded".to_string()), "{mode:?}: {:?}", s.sent_rendered("b"));
+        assert!(
+            s.sent_rendered("b")
+                .contains(&"t=stonith node=a result=unneeded".to_string()),
+            "{mode:?}: {:?}",
+            s.sent_rendered("b")
+        );
         assert!(s.logged("b", "Dead node a gave up resources."));
         assert!(s.errors("b").is_empty(), "{mode:?}: {:?}", s.errors("b"));
     }
@@ -298,7 +367,10 @@ fn shutdown_waits_for_running_resource_work() {
     let now = s.now;
     s.nodes[i].rm.shutdown_requested(now);
     s.run_until_quiet(120_000);
-    assert!(s.logged("b", "Shutdown delayed until current resource activity finishes."));
+    assert!(s.logged(
+        "b",
+        "Shutdown delayed until current resource activity finishes."
+    ));
     assert!(s.nodes[i].shutdown_complete);
     assert!(s.holds("b").is_empty());
 }
@@ -314,7 +386,11 @@ fn failed_start_offers_the_group_to_the_peer() {
     s.nodes[ib].failing.clear();
     s.run_for(35_000);
     s.run_until_quiet(60_000);
-    assert!(s.logged("b", "Going standby [foreign]."), "{:?}", s.nodes[ib].logs);
+    assert!(
+        s.logged("b", "Going standby [foreign]."),
+        "{:?}",
+        s.nodes[ib].logs
+    );
     assert_eq!(s.holds("a"), sorted(&[VIP_A, FS_A]));
     assert_eq!(s.holds("b"), sorted(&[VIP_B]));
 }
@@ -323,7 +399,11 @@ fn three_nodes() -> Sim {
     Sim::new(
         Mode::Legacy,
         &["a", "b", "c"],
-        vec![group(VIP_A, "a"), group(VIP_B, "b"), group("198.18.99.3", "c")],
+        vec![
+            group(VIP_A, "a"),
+            group(VIP_B, "b"),
+            group("198.18.99.3", "c"),
+        ],
     )
 }
 

@@ -7,9 +7,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use hb_proto::Message;
-use hb_rsc::{
-    GroupSpec, Level, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig,
-};
+use hb_rsc::{GroupSpec, Level, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig};
 
 pub const TICK_MS: u64 = 200;
 pub const OP_DELAY_MS: u64 = 300;
@@ -267,13 +265,21 @@ impl Sim {
                     self.bus.push_back((i, m));
                 }
                 Output::Acquire { id, key } => {
-                    assert!(node.op.is_none(), "{}: two group operations at once", node.name);
+                    assert!(
+                        node.op.is_none(),
+                        "{}: two group operations at once",
+                        node.name
+                    );
                     node.active.insert(key.clone());
                     node.op = Some((self.now + OP_DELAY_MS, id, key.clone(), true));
                     self.check_invariant(&key);
                 }
                 Output::Release { id, key } => {
-                    assert!(node.op.is_none(), "{}: two group operations at once", node.name);
+                    assert!(
+                        node.op.is_none(),
+                        "{}: two group operations at once",
+                        node.name
+                    );
                     node.op = Some((self.now + OP_DELAY_MS, id, key, false));
                 }
                 Output::Log(level, text) => node.logs.push((level, text)),
@@ -388,13 +394,12 @@ impl Sim {
         let end = self.now + max_ms;
         loop {
             self.step();
-            let quiet = self.bus.is_empty()
-                && self.deaths.is_empty()
-                && self
-                    .nodes
-                    .iter()
-                    .filter(|n| n.running)
-                    .all(|n| n.op.is_none() && n.rm.is_stable() && n.rm.next_deadline().is_none());
+            let quiet =
+                self.bus.is_empty()
+                    && self.deaths.is_empty()
+                    && self.nodes.iter().filter(|n| n.running).all(|n| {
+                        n.op.is_none() && n.rm.is_stable() && n.rm.next_deadline().is_none()
+                    });
             if quiet || self.now >= end {
                 // a little more, so pending retries (1 s) get their chance
                 self.run_for(2 * TICK_MS);
