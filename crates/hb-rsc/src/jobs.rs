@@ -151,7 +151,7 @@ impl ResourceManager {
                     RscSet::FOREIGN
                 };
                 self.failed_start_standby
-                    .push((now + FAILED_START_STANDBY_MS, set));
+                    .push((now.saturating_add(FAILED_START_STANDBY_MS), set));
                 self.log(
                     Level::Error,
                     format!("Resource group {key} failed to start; it will be offered to the other node."),

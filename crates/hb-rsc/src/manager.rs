@@ -485,7 +485,7 @@ impl ResourceManager {
     /// The earliest time at which [`ResourceManager::tick`] has work.
     pub fn next_deadline(&self) -> Option<u64> {
         let rq = (self.nice() && self.rstate == RState::RscRcvd)
-            .then_some(self.local_takeover_time.map(|t| t + 1))
+            .then_some(self.local_takeover_time.map(|t| t.saturating_add(1)))
             .flatten();
         [rq, self.standby_deadline, self.auto_failback_at]
             .into_iter()

@@ -178,7 +178,7 @@ impl ResourceManager {
 
         self.rstate = new_state;
         if self.rstate == RState::RscRcvd && self.local_takeover_time.is_none() {
-            self.local_takeover_time = Some(now + RQSTDELAY_MS);
+            self.local_takeover_time = Some(now.saturating_add(RQSTDELAY_MS));
         }
         self.audit_resources();
     }
@@ -233,7 +233,7 @@ impl ResourceManager {
         if self.going_standby != Standby::Not || !self.other_stable || self.rstate != RState::Stable
         {
             self.log(Level::Debug, "Auto failback delayed.");
-            self.auto_failback_at = Some(now + AUTO_FAILBACK_RETRY_MS);
+            self.auto_failback_at = Some(now.saturating_add(AUTO_FAILBACK_RETRY_MS));
             return;
         }
         self.log(Level::Debug, "Auto failback triggered.");

@@ -99,12 +99,12 @@ impl ResourceManager {
                     self.other_stable = false;
                     self.log(Level::Info, format!("{from} wants to go standby [{rtype}]"));
                     if from_self {
-                        self.standby_deadline = Some(now + STANDBY_REPLY_TIMEOUT_MS);
+                        self.standby_deadline = Some(now.saturating_add(STANDBY_REPLY_TIMEOUT_MS));
                         self.going_standby = Standby::Me;
                     } else {
                         self.going_standby = Standby::Other;
                         self.emit_send(wire::ask_resources(rtype.as_str(), "other"));
-                        self.standby_deadline = Some(now + STANDBY_RUN_TIMEOUT_MS);
+                        self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                     }
                 } else {
                     ignored = true;
@@ -113,7 +113,7 @@ impl ResourceManager {
             Standby::Me => {
                 if !from_self {
                     self.standby_rsctype = rtype;
-                    self.standby_deadline = Some(now + STANDBY_RUN_TIMEOUT_MS);
+                    self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                     if is("other") {
                         self.log(
                             Level::Info,
@@ -130,7 +130,7 @@ impl ResourceManager {
                     );
                     self.going_standby = Standby::Done;
                     self.i_hold = self.i_hold.minus(self.standby_rsctype);
-                    self.standby_deadline = Some(now + STANDBY_RUN_TIMEOUT_MS);
+                    self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                 } else {
                     ignored = true;
                 }
@@ -138,7 +138,7 @@ impl ResourceManager {
             Standby::Other => {
                 self.standby_rsctype = rtype;
                 if is("done") {
-                    self.standby_deadline = Some(now + STANDBY_RUN_TIMEOUT_MS);
+                    self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                     if !from_self {
                         self.log(
                             Level::Info,
