@@ -46,9 +46,23 @@
 //!   everything right to left, send `shutdone`; peers take over at once.
 //!
 //! The C runs this work in forked helpers and queued rc.d scripts; here it
-//! is one FIFO of jobs ([`jobs`](crate::jobs)) with at most one group
+//! is one FIFO of jobs (module `jobs`) with at most one group
 //! operation outstanding — the C's "one resource helper at a time" rule,
 //! applied to all of it.
+//!
+//! # Using it from the daemon
+//!
+//! Build [`RscConfig`] from ha.cf and haresources ([`GroupSpec`] converts
+//! from `hb_config::ResourceGroup`); call `node_dead` when the membership
+//! engine declares a normal node dead (also before comm up), `comm_up`
+//! once, `message` for every resource-protocol message (`starting`,
+//! `resource`, `ask_resources`, `ip-request`, `ip-request-resp`,
+//! `shutdone`, `hb_takeover`, `stonith`), `tick` every second (or at
+//! [`ResourceManager::next_deadline`]). For `Acquire`/`Release`, fork a
+//! helper that calls [`runner::run_group`] on the group with that key,
+//! log its lines, and report `action_done(id, result.ok, now)`. Call
+//! `shutdown_requested` once comm is up; on `ShutdownComplete` start the
+//! final shutdown phases.
 //!
 //! # Deliberate differences from Heartbeat 3.0.6
 //!
@@ -59,11 +73,19 @@
 //!   peer it asked has answered (or died), so with three nodes a quick
 //!   `weown=no` cannot overtake the holder's release.
 //! * With more than two normal nodes only one survivor (first by name)
-//!   runs `mach_down` for a dead node.
-//! * Every script call has a timeout that kills its process group.
+//!   runs `mach_down` for a dead node. nice_failback stays, as in the C, a
+//!   two-node protocol (one "other node" state); use legacy with more.
+//! * Our own full `resource` reports, when they come back, do not
+//!   overwrite our holdings (they can be stale echoes).
+//! * Every script call has a timeout that kills its process group; a stop
+//!   whose script cannot be found is not retried.
 //! * No acquisition starts once a shutdown is in progress.
-//! * STONITH devices are not driven: a needed reset is reported as
-//!   `n_stnth` (no device) and the takeover proceeds.
+//! * A group whose start failed is offered to the peer 30 s later with
+//!   `hb_standby local|foreign` by the group's home node (the script
+//!   decides by the failed resource's name, which rarely matches).
+//! * Not implemented: STONITH devices (a needed reset is reported as
+//!   `n_stnth`, i.e. no device, and the takeover proceeds), `-R` restarts
+//!   that keep resources, custom rc.d notification scripts.
 #![deny(missing_docs)]
 
 pub(crate) mod jobs;
