@@ -1,0 +1,120 @@
+//! Resource management in haresources ("R1") mode: who runs which
+//! haresources group, and how a group is started or stopped.
+//!
+//! # Two halves
+//!
+//! * [`ResourceManager`] — a **pure** state machine (no I/O, no clock:
+//!   times are milliseconds handed in by the caller). The daemon feeds it
+//!   events — [`comm_up`](ResourceManager::comm_up),
+//!   [`node_status`](ResourceManager::node_status),
+//!   [`node_dead`](ResourceManager::node_dead),
+//!   [`message`](ResourceManager::message) (every resource message, our
+//!   own looped back included), [`local_command`](ResourceManager::local_command),
+//!   [`action_done`](ResourceManager::action_done),
+//!   [`shutdown_requested`](ResourceManager::shutdown_requested),
+//!   [`tick`](ResourceManager::tick) — and drains
+//!   [`poll`](ResourceManager::poll) for [`Output`]s: messages to send,
+//!   one group operation at a time (`Acquire`/`Release`), log lines in the
+//!   C wording, and `ShutdownComplete`.
+//! * [`runner`] — the blocking script runner with the semantics of
+//!   Debian's `/usr/share/heartbeat/ResourceManager` (`takegroup`,
+//!   `givegroup`, `status`), meant to run in a helper process forked by
+//!   the daemon so that the master loop never blocks.
+//!
+//! # The model (protocol.md §9, daemon.md §5, §12.1)
+//!
+//! Every group has a home node (first word of its haresources line). Seen
+//! from a node, its groups are `local`, the others `foreign`; ownership is
+//! exchanged as a 2-bit [`RscSet`]. The C daemon keeps ownership as exactly
+//! that bit set; we keep it too (it is what goes on the wire and what
+//! `cl_status rscstatus` prints) and additionally track every group.
+//!
+//! * **legacy** (`auto_failback legacy`): at comm up a node asks for each
+//!   of its groups with `ip-request`; the holder releases it and answers
+//!   `ip-request-resp … weown=yes`, after which the requester starts it.
+//!   Alone, it grants itself (`ip-request-resp dest=<self>`).
+//! * **nice_failback** (`on`/`off`): a starting node says `starting`; the
+//!   others answer with `resource rsc_hold=… isstable=…`. Once the peer is
+//!   stable, take our unclaimed groups; if nothing becomes stable within
+//!   RQSTDELAY (10 s, e.g. both nodes starting), take only our own.
+//!   Moving groups between live nodes uses the three-phase standby
+//!   protocol (`ask_resources info=me|other|done`), driven by
+//!   `hb_standby`, `hb_takeover` (mapped to a standby of the peer) and,
+//!   with `auto_failback on`, automatically when the home node is back.
+//! * **node death**: `stonith node=X result=n_stnth|unneeded`, then
+//!   `mach_down X` takes X's groups. **Shutdown**: report `none`, release
+//!   everything right to left, send `shutdone`; peers take over at once.
+//!
+//! The C runs this work in forked helpers and queued rc.d scripts; here it
+//! is one FIFO of jobs (module `jobs`) with at most one group
+//! operation outstanding — the C's "one resource helper at a time" rule,
+//! applied to all of it.
+//!
+//! # Using it from the daemon
+//!
+//! Build [`RscConfig`] from ha.cf and haresources ([`GroupSpec`] converts
+//! from `hb_config::ResourceGroup`); call `node_dead` when the membership
+//! engine declares a normal node dead (also before comm up), `comm_up`
+//! once, `message` for every resource-protocol message (`starting`,
+//! `resource`, `ask_resources`, `ip-request`, `ip-request-resp`,
+//! `shutdone`, `hb_takeover`, `stonith`), `tick` every second (or at
+//! [`ResourceManager::next_deadline`]). For `Acquire`/`Release`, fork a
+//! helper that calls [`runner::run_group`] on the group with that key,
+//! log its lines, and report `action_done(id, result.ok, now)`. Call
+//! `shutdown_requested` once comm is up; on `ShutdownComplete` start the
+//! final shutdown phases.
+//!
+//! # Deliberate differences from Heartbeat 3.0.6
+//!
+//! * Alone at comm up (no other normal node active), a nice_failback node
+//!   goes STABLE and takes its groups at once; the RQSTDELAY wait is kept
+//!   whenever a peer is active, for interoperability.
+//! * Legacy `ip-request`: the requester starts the group only when every
+//!   peer it asked has answered (or died), so with three nodes a quick
+//!   `weown=no` cannot overtake the holder's release.
+//! * With more than two normal nodes only one survivor (first by name)
+//!   runs `mach_down` for a dead node. nice_failback stays, as in the C, a
+//!   two-node protocol (one "other node" state); use legacy with more.
+//! * Our own full `resource` reports, when they come back, do not
+//!   overwrite our holdings (they can be stale echoes).
+//! * Every script call has a timeout that kills its process group; a stop
+//!   whose script cannot be found is not retried.
+//! * No acquisition starts once a shutdown is in progress.
+//! * A group whose start failed is offered to the peer 30 s later with
+//!   `hb_standby local|foreign` by the group's home node (the script
+//!   decides by the failed resource's name, which rarely matches).
+//! * Not implemented: STONITH devices (a needed reset is reported as
+//!   `n_stnth`, i.e. no device, and the takeover proceeds), `-R` restarts
+//!   that keep resources, custom rc.d notification scripts.
+#![deny(missing_docs)]
+
+pub(crate) mod jobs;
+mod manager;
+mod nice;
+pub mod runner;
+mod set;
+mod standby;
+mod takeover;
+pub mod wire;
+
+pub use manager::{
+    GroupSpec, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig, RscStatus, StandbyArg,
+    AUTO_FAILBACK_RETRY_MS, FAILED_START_STANDBY_MS, RQSTDELAY_MS, STANDBY_REPLY_TIMEOUT_MS,
+    STANDBY_RUN_TIMEOUT_MS,
+};
+pub use set::RscSet;
+
+/// Severity of a log line (the C levels used by resource management).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// `debug`.
+    Debug,
+    /// `info`.
+    Info,
+    /// `WARN`.
+    Warn,
+    /// `ERROR`.
+    Error,
+    /// `CRIT`.
+    Crit,
+}
