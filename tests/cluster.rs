@@ -208,3 +208,33 @@ fn ucast_crc_real_real() -> Result<()> {
 fn serial_md5_real_real() -> Result<()> {
     serial_md5_cable_cut([Daemon::Real, Daemon::Real])
 }
+
+#[test]
+fn bcast_sha1_ours_ours() -> Result<()> {
+    bcast_sha1_peer_death([Daemon::ours()?, Daemon::ours()?])
+}
+
+#[test]
+fn bcast_sha1_mixed() -> Result<()> {
+    bcast_sha1_peer_death([Daemon::Real, Daemon::ours()?])
+}
+
+#[test]
+fn ucast_crc_ours_ours() -> Result<()> {
+    ucast_crc_graceful_stop([Daemon::ours()?, Daemon::ours()?])
+}
+
+#[test]
+fn ucast_crc_mixed_ours_stops() -> Result<()> {
+    ucast_crc_graceful_stop([Daemon::Real, Daemon::ours()?])
+}
+
+#[test]
+fn ucast_crc_mixed_real_stops() -> Result<()> {
+    ucast_crc_graceful_stop([Daemon::ours()?, Daemon::Real])
+}
+
+#[test]
+fn serial_md5_ours_ours() -> Result<()> {
+    serial_md5_cable_cut([Daemon::ours()?, Daemon::ours()?])
+}

@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use hb_tests::{wait_for, Auth, ConfigBuilder, Daemon, Lan, Node, Result, SerialCable, SERIAL_DEVICE};
+use hb_tests::{
+    wait_for, Auth, ConfigBuilder, Daemon, Lan, Node, Result, SerialCable, SERIAL_DEVICE,
+};
 
 /// initdead is 10 s in the default test timings; allow for start-up on a busy machine.
 const CONVERGE: Duration = Duration::from_secs(30);

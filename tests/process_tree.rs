@@ -21,22 +21,33 @@ fn ps(node: &Node) -> Vec<(u32, u32, String)> {
     pids.sort_unstable();
     let mut out = Vec::new();
     for pid in pids {
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
         let args: String = String::from_utf8_lossy(&cmdline)
             .split('\0')
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         let after = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
-        let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let ppid = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
         out.push((pid, ppid, args));
     }
     out
 }
 
 fn pid_titled(node: &Node, title: &str) -> Option<u32> {
-    ps(node).into_iter().find(|(_, _, a)| a == title).map(|(p, _, _)| p)
+    ps(node)
+        .into_iter()
+        .find(|(_, _, a)| a == title)
+        .map(|(p, _, _)| p)
 }
 
 fn count(text: &str, needle: &str) -> usize {
@@ -77,13 +88,22 @@ fn ps_titles_match_the_c_daemon_in_order() -> Result<()> {
         "heartbeat: write: ucast eth0",
         "heartbeat: read: ucast eth0",
     ];
-    wait_for("all eight processes", WAIT, POLL, || ps(a).len() == expected.len() && pid_titled(a, expected[0]).is_some(), || format!("{:?}", ps(a)))?;
+    wait_for(
+        "all eight processes",
+        WAIT,
+        POLL,
+        || ps(a).len() == expected.len() && pid_titled(a, expected[0]).is_some(),
+        || format!("{:?}", ps(a)),
+    )?;
     let procs = ps(a);
     let titles: Vec<&str> = procs.iter().map(|(_, _, t)| t.as_str()).collect();
     assert_eq!(titles, expected, "ps: {procs:?}");
     let master = procs[0].0;
     for (pid, ppid, title) in &procs[1..] {
-        assert_eq!(*ppid, master, "{title} ({pid}) is not a child of the master");
+        assert_eq!(
+            *ppid, master,
+            "{title} ({pid}) is not a child of the master"
+        );
     }
     for (pid, _, _) in &procs {
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))?;
@@ -96,7 +116,10 @@ fn ps_titles_match_the_c_daemon_in_order() -> Result<()> {
 fn killed_children_come_back_and_a_dead_master_takes_them_down() -> Result<()> {
     let lan = Lan::new(2)?;
     let names = lan.node_names();
-    let config = ConfigBuilder::new(&names).bcast("eth0").auto_failback("legacy").build();
+    let config = ConfigBuilder::new(&names)
+        .bcast("eth0")
+        .auto_failback("legacy")
+        .build();
     let (a, b) = (lan.node(0), lan.node(1));
     a.apply(&config)?;
     b.apply(&config)?;
@@ -105,28 +128,52 @@ fn killed_children_come_back_and_a_dead_master_takes_them_down() -> Result<()> {
     a.wait_for_log("Status update for node nodeb: status active", WAIT)?;
     b.wait_for_log("Status update for node nodea: status active", WAIT)?;
 
-    for title in ["heartbeat: FIFO reader", "heartbeat: read: bcast eth0", "heartbeat: write: bcast eth0"] {
+    for title in [
+        "heartbeat: FIFO reader",
+        "heartbeat: read: bcast eth0",
+        "heartbeat: write: bcast eth0",
+    ] {
         let old = pid_titled(a, title).ok_or(format!("no {title}"))?;
         a.signal(old, nix::sys::signal::Signal::SIGKILL)?;
-        wait_for(&format!("{title} to be restarted"), Duration::from_secs(2), Duration::from_millis(20), || {
-            pid_titled(a, title).is_some_and(|p| p != old)
-        }, || format!("{:?}", ps(a)))?;
+        wait_for(
+            &format!("{title} to be restarted"),
+            Duration::from_secs(2),
+            Duration::from_millis(20),
+            || pid_titled(a, title).is_some_and(|p| p != old),
+            || format!("{:?}", ps(a)),
+        )?;
     }
     let log = a.log_text();
     assert!(log.contains("Restarting HBFIFO process."), "{log}");
     assert!(log.contains("Communications restart succeeded."), "{log}");
-    assert!(log.contains("killed by signal 9 [SIGKILL - Kill, unblockable]."), "{log}");
+    assert!(
+        log.contains("killed by signal 9 [SIGKILL - Kill, unblockable]."),
+        "{log}"
+    );
     // Heartbeats kept flowing: the peer never saw nodea die.
     std::thread::sleep(Duration::from_secs(2));
-    assert!(!b.log_text().contains("node nodea: is dead"), "{}", b.log_text());
+    assert!(
+        !b.log_text().contains("node nodea: is dead"),
+        "{}",
+        b.log_text()
+    );
 
     let children: Vec<u32> = ps(a).iter().skip(1).map(|p| p.0).collect();
     a.kill9_master()?;
-    wait_for("every core child to exit after the master died", Duration::from_secs(5), POLL, || {
-        children.iter().all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
-    }, || format!("{:?}", ps(a)))?;
+    wait_for(
+        "every core child to exit after the master died",
+        Duration::from_secs(5),
+        POLL,
+        || {
+            children
+                .iter()
+                .all(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        },
+        || format!("{:?}", ps(a)),
+    )?;
     assert!(
-        a.log_text().contains("Emergency Shutdown: Master Control process died."),
+        a.log_text()
+            .contains("Emergency Shutdown: Master Control process died."),
         "{}",
         a.log_text()
     );
@@ -140,15 +187,29 @@ fn respawned_clients_follow_the_c_rules() -> Result<()> {
     let dir = a.host_path("/etc/ha.d")?;
     let script = |name: &str, body: &str| -> Result<String> {
         let p = dir.join(name);
-        std::fs::write(&p, format!("#!/bin/sh\necho run >> /var/log/{name}.runs\n{body}\n"))?;
-        std::os::unix::fs::PermissionsExt::set_mode(&mut std::fs::metadata(&p)?.permissions(), 0o755);
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\necho run >> /var/log/{name}.runs\n{body}\n"),
+        )?;
+        std::os::unix::fs::PermissionsExt::set_mode(
+            &mut std::fs::metadata(&p)?.permissions(),
+            0o755,
+        );
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
         Ok(format!("/etc/ha.d/{name}"))
     };
     let fails = script("fails", "sleep 0.3; exit 1")?;
     let stops = script("stops", "exit 100")?;
     let dies_fast = script("diesfast", "exit 1")?;
-    solo(&lan, &[], &[("root", &fails), ("root", &stops), ("hacluster", &dies_fast)])?;
+    solo(
+        &lan,
+        &[],
+        &[
+            ("root", &fails),
+            ("root", &stops),
+            ("hacluster", &dies_fast),
+        ],
+    )?;
     a.start(ours())?;
     let runs = |name: &str| {
         a.host_path(&format!("/var/log/{name}.runs"))
@@ -157,16 +218,32 @@ fn respawned_clients_follow_the_c_rules() -> Result<()> {
             .map_or(0, |t| count(&t, "run"))
     };
     // Eleven fast restarts at one per second, then it is given up.
-    a.wait_for_log("Client /etc/ha.d/diesfast \"respawning too fast\"", Duration::from_secs(30))?;
+    a.wait_for_log(
+        "Client /etc/ha.d/diesfast \"respawning too fast\"",
+        Duration::from_secs(30),
+    )?;
     let given_up = runs("diesfast");
     assert!(runs("fails") >= 3, "a client exiting 1 is restarted");
     assert_eq!(runs("stops"), 1, "exit 100 means: do not respawn");
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(runs("diesfast"), given_up, "a client given up stays stopped");
+    assert_eq!(
+        runs("diesfast"),
+        given_up,
+        "a client given up stays stopped"
+    );
     let log = a.log_text();
-    assert!(log.contains("Respawning client \"/etc/ha.d/fails\":"), "{log}");
-    assert!(!log.contains("Respawning client \"/etc/ha.d/stops\":"), "{log}");
-    assert!(log.contains("Starting child client \"/etc/ha.d/fails\" (0,0)"), "{log}");
+    assert!(
+        log.contains("Respawning client \"/etc/ha.d/fails\":"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Respawning client \"/etc/ha.d/stops\":"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Starting child client \"/etc/ha.d/fails\" (0,0)"),
+        "{log}"
+    );
     Ok(())
 }
 
@@ -181,14 +258,20 @@ fn watchdog_fifo_and_control_commands() -> Result<()> {
     let bin = daemon.binary().display().to_string();
     a.start(daemon)?;
     a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
-    a.wait_for_log("Using watchdog device: /var/lib/heartbeat/watchdog-standin", WAIT)?;
+    a.wait_for_log(
+        "Using watchdog device: /var/lib/heartbeat/watchdog-standin",
+        WAIT,
+    )?;
 
     // -s: the C text and exit code.
     let out = a.exec(&[bin.as_str(), "-s"])?;
     let text = String::from_utf8_lossy(&out.stdout);
     let master = a.master_pid().unwrap_or(0);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert_eq!(text.trim(), format!("heartbeat OK [pid {master} et al] is running on nodea [nodea]..."));
+    assert_eq!(
+        text.trim(),
+        format!("heartbeat OK [pid {master} et al] is running on nodea [nodea]...")
+    );
 
     // The real hb_standby script writes to our FIFO; the master receives it (legacy mode
     // answers with the C daemon's line).
@@ -199,7 +282,10 @@ fn watchdog_fifo_and_control_commands() -> Result<()> {
     // One tickle per keepalive (1 s): a few seconds give several NUL bytes.
     std::thread::sleep(Duration::from_secs(3));
     let before = std::fs::read(&wd)?;
-    assert!(before.len() >= 3 && before.iter().all(|&b| b == 0), "{before:?}");
+    assert!(
+        before.len() >= 3 && before.iter().all(|&b| b == 0),
+        "{before:?}"
+    );
 
     // -k: stops and waits; the watchdog gets the magic V last.
     let out = a.exec(&[bin.as_str(), "-k"])?;
@@ -207,13 +293,23 @@ fn watchdog_fifo_and_control_commands() -> Result<()> {
     assert!(a.pids().is_empty(), "{:?}", a.pids());
     let after = std::fs::read(&wd)?;
     assert_eq!(after.last(), Some(&b'V'), "{after:?}");
-    assert!(a.log_text().contains("nodea Heartbeat shutdown complete."), "{}", a.log_text());
+    assert!(
+        a.log_text().contains("nodea Heartbeat shutdown complete."),
+        "{}",
+        a.log_text()
+    );
 
     // After the stop the pid file is stale, as with the C daemon: exit 1.
     let out = a.exec(&[bin.as_str(), "-s"])?;
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "heartbeat is stopped. No process");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "heartbeat is stopped. No process"
+    );
     assert_eq!(out.status.code(), Some(1));
     let out = a.exec(&[bin.as_str(), "-k"])?;
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "INFO: Heartbeat already stopped.");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "INFO: Heartbeat already stopped."
+    );
     Ok(())
 }

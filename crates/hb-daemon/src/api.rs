@@ -9,7 +9,10 @@ use std::io::{ErrorKind, Read};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use hb_api::{Action, ApiConfig, ApiServer, AuthTable, ClusterView, ConnId, LinkInfo, NodeInfo, NodeType, PeerCred, ResourceHolding};
+use hb_api::{
+    Action, ApiConfig, ApiServer, AuthTable, ClusterView, ConnId, LinkInfo, NodeInfo, NodeType,
+    PeerCred, ResourceHolding,
+};
 use hb_config::HaCf;
 use hb_core::{Cluster, NodeKind};
 use hb_proto::ipc::FrameDecoder;
@@ -51,7 +54,11 @@ impl ClusterView for View<'_> {
             if let Some(v) = views.iter().find(|v| v.name == entry.name) {
                 out.push(NodeInfo {
                     name: v.name.clone(),
-                    node_type: if v.kind == NodeKind::Ping { NodeType::Ping } else { NodeType::Normal },
+                    node_type: if v.kind == NodeKind::Ping {
+                        NodeType::Ping
+                    } else {
+                        NodeType::Normal
+                    },
                     status: v.status.clone(),
                     weight: 100,
                     site: String::new(),
@@ -75,16 +82,28 @@ impl ClusterView for View<'_> {
         self.hacf.param(name).map(str::to_string)
     }
     fn hbversion_signon(&self) -> String {
-        format!("{} (node: heartbeat-rs {})", crate::cli::HB_VERSION, env!("CARGO_PKG_VERSION"))
+        format!(
+            "{} (node: heartbeat-rs {})",
+            crate::cli::HB_VERSION,
+            env!("CARGO_PKG_VERSION")
+        )
     }
     fn resource_holding(&self) -> Option<ResourceHolding> {
         Some(self.resources)
     }
     fn uuid_of(&self, node: &str) -> Option<[u8; 16]> {
-        self.core.nodes().into_iter().find(|n| n.name == node).and_then(|n| n.uuid)
+        self.core
+            .nodes()
+            .into_iter()
+            .find(|n| n.name == node)
+            .and_then(|n| n.uuid)
     }
     fn name_of_uuid(&self, uuid: &[u8; 16]) -> Option<String> {
-        self.core.nodes().into_iter().find(|n| n.uuid.as_ref() == Some(uuid)).map(|n| n.name)
+        self.core
+            .nodes()
+            .into_iter()
+            .find(|n| n.uuid.as_ref() == Some(uuid))
+            .map(|n| n.name)
     }
     fn log_facility(&self) -> i32 {
         self.hacf.logfacility_code.unwrap_or(-1)
@@ -156,7 +175,9 @@ impl Endpoint {
     /// Accepts every pending connection.
     pub fn accept(&mut self, registry: &Registry) -> Vec<Action> {
         let mut actions = Vec::new();
-        let Some(l) = self.listener.as_ref() else { return actions };
+        let Some(l) = self.listener.as_ref() else {
+            return actions;
+        };
         loop {
             let (mut stream, _) = match l.accept() {
                 Ok(s) => s,
@@ -164,7 +185,10 @@ impl Endpoint {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
-            let cred = match nix::sys::socket::getsockopt(&stream.as_fd(), nix::sys::socket::sockopt::PeerCredentials) {
+            let cred = match nix::sys::socket::getsockopt(
+                &stream.as_fd(),
+                nix::sys::socket::sockopt::PeerCredentials,
+            ) {
                 Ok(c) => PeerCred {
                     pid: c.pid(),
                     uid: c.uid(),
@@ -182,7 +206,10 @@ impl Endpoint {
                 continue;
             }
             let token = Token(CONN_BASE + usize::try_from(id).unwrap_or(0));
-            if registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE).is_err() {
+            if registry
+                .register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)
+                .is_err()
+            {
                 continue;
             }
             self.conns.insert(
@@ -204,7 +231,9 @@ impl Endpoint {
     /// Reads a connection's frames (edge-triggered: until it would block)
     /// and feeds them to the server. Returns its actions.
     pub fn readable(&mut self, id: ConnId, view: &dyn ClusterView) -> Vec<Action> {
-        let Some(c) = self.conns.get_mut(&id) else { return Vec::new() };
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Vec::new();
+        };
         c.out.flush();
         let mut buf = [0u8; 16384];
         let mut closed = false;
@@ -240,7 +269,11 @@ impl Endpoint {
             actions.extend(self.server.input(id, &p, view));
         }
         if corrupt || closed {
-            actions.extend(self.server.disconnect(id, if corrupt { "badmsg" } else { "EOF" }, view));
+            actions.extend(self.server.disconnect(
+                id,
+                if corrupt { "badmsg" } else { "EOF" },
+                view,
+            ));
             actions.push(Action::Close { conn: id });
         }
         actions
@@ -249,7 +282,9 @@ impl Endpoint {
     /// Queues a reply; reports the queue to the server (a client that does
     /// not read is dropped once its queue is full).
     pub fn reply(&mut self, id: ConnId, payload: &[u8], view: &dyn ClusterView) -> Vec<Action> {
-        let Some(c) = self.conns.get_mut(&id) else { return Vec::new() };
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Vec::new();
+        };
         c.out.push(&hb_proto::ipc::encode_frame(payload));
         let queued = c.out.frames_pending();
         if c.out.broken {

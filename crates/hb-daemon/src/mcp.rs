@@ -19,9 +19,13 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use hb_config::{HaCf, Medium};
+use std::collections::{HashMap, VecDeque};
+
+use hb_api::{Action, ResourceHolding};
+use hb_config::{HaCf, Medium, ResourceGroup};
 use hb_core::{Cluster, Event, Output};
 use hb_proto::ipc::FrameDecoder;
+use hb_rsc::{OpId, ResourceManager, RscSet, RscStatus};
 
 use crate::exit_status;
 use crate::hb_log;
@@ -44,6 +48,17 @@ fn classic_frame(keys: &hb_proto::KeyRing, packet: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Maps the resource manager's levels to log priorities.
+fn rsc_prio(l: hb_rsc::Level) -> Prio {
+    match l {
+        hb_rsc::Level::Debug => Prio::Debug,
+        hb_rsc::Level::Info => Prio::Info,
+        hb_rsc::Level::Warn => Prio::Warn,
+        hb_rsc::Level::Error => Prio::Error,
+        hb_rsc::Level::Crit => Prio::Crit,
+    }
+}
+
 /// Counts a media child's traffic in its own slot of the shared table,
 /// where the master (and status tools) can read it.
 fn count(table: &ProcTable, d: hb_media::StatDelta) {
@@ -61,6 +76,51 @@ fn count(table: &ProcTable, d: hb_media::StatDelta) {
 const SIGNALS: Token = Token(0);
 const FIFO: Token = Token(1);
 const MEDIUM_BASE: usize = 100;
+/// How often API clients whose process vanished are dropped (daemon.md §1.8).
+const API_AUDIT_MS: u64 = 9_000;
+/// Between the last resource released (shutdone sent) and stopping the
+/// children, so the shutdone reaches the peers (the C waits 1 s too).
+const FINAL_PHASE_DELAY_MS: u64 = 1_000;
+
+/// What API clients see: the engine, the configuration, the resources.
+fn api_view<'a>(
+    core: &'a Cluster,
+    hacf: &'a HaCf,
+    rsc: Option<&ResourceManager>,
+) -> crate::api::View<'a> {
+    let resources = match rsc.map(ResourceManager::rsc_hold) {
+        None => ResourceHolding::None,
+        Some(RscStatus::Transition) => ResourceHolding::Transition,
+        Some(RscStatus::Held(set)) => {
+            if set == RscSet::ALL {
+                ResourceHolding::All
+            } else if set == RscSet::LOCAL {
+                ResourceHolding::Local
+            } else if set == RscSet::FOREIGN {
+                ResourceHolding::Foreign
+            } else {
+                ResourceHolding::None
+            }
+        }
+    };
+    crate::api::View {
+        core,
+        hacf,
+        resources,
+    }
+}
+
+/// Message types the resource manager consumes (protocol.md §9).
+const RESOURCE_TYPES: [&str; 8] = [
+    "starting",
+    "resource",
+    "ask_resources",
+    "ip-request",
+    "ip-request-resp",
+    "shutdone",
+    "hb_takeover",
+    "stonith",
+];
 
 /// How long a respawned client gets to exit on SIGTERM at shutdown before
 /// it is killed (the C daemon waits forever).
@@ -147,6 +207,8 @@ enum Shutdown {
     Running,
     /// SIGTERM arrived before comm up: acted on at comm up.
     Deferred,
+    /// Giving up resources (daemon.md §1.9.1 steps 4–5).
+    Releasing,
     /// Stopping respawned clients, last line first; `next` counts down.
     Clients {
         next: usize,
@@ -177,6 +239,15 @@ pub struct Master {
     exit_code: Option<i32>,
     table: ProcTable,
     reload: crate::reload::Watcher,
+    api: crate::api::Endpoint,
+    next_audit: u64,
+    /// None with `-M` (no resource management).
+    rsc: Option<ResourceManager>,
+    groups: Vec<ResourceGroup>,
+    /// Running group operations: helper pid → operation.
+    helpers: HashMap<Pid, OpId>,
+    /// When the final shutdown phase starts (after the resources are released).
+    final_phase_at: Option<u64>,
 }
 
 impl Master {
@@ -190,6 +261,7 @@ impl Master {
         start: Instant,
         table: ProcTable,
         signals: hb_sys::signals::SignalFd,
+        groups: Option<Vec<ResourceGroup>>,
     ) -> std::io::Result<Master> {
         let poll = Poll::new()?;
         poll.registry().register(
@@ -218,8 +290,23 @@ impl Master {
             })
             .collect();
         let reload = crate::reload::Watcher::new(&paths);
+        let api = crate::api::Endpoint::new(&hacf);
+        let rsc = groups.as_ref().map(|g| {
+            ResourceManager::new(hb_rsc::RscConfig {
+                local: node.clone(),
+                nodes: hacf.nodes.clone(),
+                groups: g.iter().map(hb_rsc::GroupSpec::from).collect(),
+                mode: hacf.auto_failback,
+            })
+        });
         let mut m = Master {
             reload,
+            api,
+            next_audit: 0,
+            rsc,
+            groups: groups.unwrap_or_default(),
+            helpers: HashMap::new(),
+            final_phase_at: None,
             paths,
             hacf,
             node,
@@ -438,6 +525,19 @@ impl Master {
                 match ev.token() {
                     SIGNALS => self.on_signals(),
                     FIFO => self.on_fifo(),
+                    crate::api::LISTEN => {
+                        let actions = self.api.accept(self.poll.registry());
+                        self.api_actions(actions);
+                    }
+                    t if crate::api::Endpoint::conn_of(t).is_some() => {
+                        if let Some(id) = crate::api::Endpoint::conn_of(t) {
+                            let actions = {
+                                let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                                self.api.readable(id, &view)
+                            };
+                            self.api_actions(actions);
+                        }
+                    }
                     Token(t) if t >= MEDIUM_BASE => {
                         let i = (t - MEDIUM_BASE) / 2;
                         if (t - MEDIUM_BASE) % 2 == 0 {
@@ -456,6 +556,15 @@ impl Master {
 
     fn next_timer(&self) -> u64 {
         let mut t = self.next_tickle.min(self.next_loadavg);
+        if let Some(d) = self.rsc.as_ref().and_then(ResourceManager::next_deadline) {
+            t = t.min(d);
+        }
+        if self.api.is_open() {
+            t = t.min(self.next_audit);
+        }
+        if let Some(f) = self.final_phase_at {
+            t = t.min(f);
+        }
         for m in &self.media {
             if let Some(r) = m.retry_at {
                 t = t.min(r);
@@ -468,6 +577,23 @@ impl Master {
     }
 
     fn timers(&mut self, now: u64) {
+        if let Some(r) = self.rsc.as_mut() {
+            r.tick(now);
+        }
+        self.drain_rsc();
+        if self.api.is_open() && now >= self.next_audit {
+            self.next_audit = now + API_AUDIT_MS;
+            let actions = {
+                let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                self.api.server.audit(&view)
+            };
+            self.api_actions(actions);
+        }
+        if self.final_phase_at.is_some_and(|f| now >= f) {
+            self.final_phase_at = None;
+            let n = self.clients.len();
+            self.stop_next_client(n);
+        }
         if now >= self.next_tickle {
             if let Some(w) = self.watchdog.as_mut() {
                 if let Err(e) = w.tickle() {
@@ -531,7 +657,9 @@ impl Master {
                     let mut serial_frame: Option<Vec<u8>> = None;
                     let mut sent = false;
                     for m in &mut self.media {
-                        let Some(ob) = m.outbox.as_mut() else { continue };
+                        let Some(ob) = m.outbox.as_mut() else {
+                            continue;
+                        };
                         if matches!(m.spec, Medium::Serial { .. }) {
                             let f = serial_frame.get_or_insert_with(|| {
                                 classic_frame(&self.core.config().keys, &bytes)
@@ -561,6 +689,42 @@ impl Master {
         if let Some((level, text)) = ev.log_line() {
             logging::emit(level, &text);
         }
+        let now = self.now();
+        match &ev {
+            Event::NodeStatus { node, new, .. } => {
+                if let Some(r) = self.rsc.as_mut() {
+                    r.node_status(node, new);
+                }
+            }
+            Event::NodeDead { node } => {
+                let ping = self.hacf.ping_nodes.contains(node);
+                if !ping {
+                    if let Some(r) = self.rsc.as_mut() {
+                        r.node_dead(node, now);
+                    }
+                }
+                // API clients (ipfail) get the C's synthetic death message.
+                let mut m = hb_proto::Message::from_pairs([("t", "status"), ("seq", "1")]);
+                m.set_str("ts", format!("{:x}", Self::wall()));
+                m.set_str("src", node);
+                m.set_str("st", "dead");
+                if ping {
+                    m.set_str("info", "ping");
+                }
+                self.deliver_to_clients(&m);
+            }
+            Event::LinkStatus { node, medium, up } => {
+                let m = hb_proto::Message::from_pairs([
+                    ("t", "ifstat"),
+                    ("node", node.as_str()),
+                    ("ifname", medium.as_str()),
+                    ("st", if *up { "up" } else { "dead" }),
+                ]);
+                self.deliver_to_clients(&m);
+            }
+            _ => {}
+        }
+        self.drain_rsc();
         match ev {
             Event::CommUp => self.on_comm_up(),
             Event::LocalHeartbeatLost => {
@@ -581,8 +745,156 @@ impl Master {
             self.begin_shutdown();
             return;
         }
+        if let Err(e) = self
+            .api
+            .open(&self.paths.api_socket(), self.poll.registry())
+        {
+            hb_log!(
+                Prio::Error,
+                "Cannot open registration socket at {}: {e}",
+                self.paths.api_socket().display()
+            );
+        }
+        self.next_audit = self.now() + API_AUDIT_MS;
+        let active: Vec<String> = self
+            .core
+            .nodes()
+            .into_iter()
+            .filter(|n| n.kind != hb_core::NodeKind::Ping && n.status == "active")
+            .map(|n| n.name)
+            .collect();
+        let now = self.now();
+        if let Some(r) = self.rsc.as_mut() {
+            r.comm_up(now, &active);
+        }
+        self.drain_rsc();
         for i in 0..self.clients.len() {
             self.start_client(i);
+        }
+    }
+
+    fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
+        if !self.api.is_open() {
+            return;
+        }
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            if matches!(msg.msg_type(), Some("query-cstatus" | "respond-cstatus")) {
+                self.api.server.on_cluster_message(msg, &view)
+            } else {
+                self.api.server.deliver(msg, &view)
+            }
+        };
+        self.api_actions(actions);
+    }
+
+    /// Carries out what the API server asked for, in order.
+    fn api_actions(&mut self, actions: Vec<Action>) {
+        let mut queue: VecDeque<Action> = actions.into();
+        while let Some(a) = queue.pop_front() {
+            match a {
+                Action::Reply { conn, payload } => {
+                    let more = {
+                        let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                        self.api.reply(conn, &payload, &view)
+                    };
+                    queue.extend(more);
+                }
+                Action::Close { conn } => self.api.close(conn, self.poll.registry()),
+                Action::SendToCluster(msg) => self.send_cluster(msg),
+                Action::Signal { pid, signal, .. } => {
+                    if let Ok(sig) = Signal::try_from(signal) {
+                        let _ = kill(Pid::from_raw(pid), sig);
+                    }
+                }
+                Action::Log { level, text } => logging::emit(logging::prio_of(level), &text),
+            }
+        }
+    }
+
+    /// Sends a message of ours to the cluster (processed locally too).
+    fn send_cluster(&mut self, msg: hb_proto::Message) {
+        let now = self.now();
+        if let Err(e) = self.core.on_local_message(now, Self::wall(), msg) {
+            hb_log!(Prio::Error, "cannot send cluster message: {e}");
+        }
+        self.drain_core();
+    }
+
+    /// Carries out what the resource manager asked for.
+    fn drain_rsc(&mut self) {
+        loop {
+            let Some(out) = self.rsc.as_mut().and_then(ResourceManager::poll) else {
+                return;
+            };
+            match out {
+                hb_rsc::Output::Send(msg) => self.send_cluster(msg),
+                hb_rsc::Output::Log(level, text) => logging::emit(rsc_prio(level), &text),
+                hb_rsc::Output::Acquire { id, key } => {
+                    self.run_group(id, &key, hb_rsc::runner::GroupOp::Acquire)
+                }
+                hb_rsc::Output::Release { id, key } => {
+                    self.run_group(id, &key, hb_rsc::runner::GroupOp::Release)
+                }
+                hb_rsc::Output::ShutdownComplete => {
+                    self.final_phase_at = Some(self.now() + FINAL_PHASE_DELAY_MS);
+                }
+            }
+        }
+    }
+
+    /// Starts or stops a haresources group in a helper process, so the
+    /// master loop never waits for a script.
+    fn run_group(&mut self, id: OpId, key: &str, op: hb_rsc::runner::GroupOp) {
+        let Some(group) = self.groups.iter().find(|g| g.key() == key).cloned() else {
+            hb_log!(Prio::Error, "no resource group with key {key}");
+            let now = self.now();
+            if let Some(r) = self.rsc.as_mut() {
+                r.action_done(id, false, now);
+            }
+            return;
+        };
+        let mut env = hb_rsc::runner::ScriptEnv::new(&self.paths.confdir);
+        env.vars = std::env::vars().collect();
+        env.debug_log = self.hacf.debugfile.clone();
+        if let Some(secs) = std::env::var("HEARTBEAT_RSC_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            env.timeout = Duration::from_secs(secs.max(1));
+        }
+        let title = match op {
+            hb_rsc::runner::GroupOp::Acquire => format!("takegroup {key}"),
+            hb_rsc::runner::GroupOp::Release => format!("givegroup {key}"),
+        };
+        let keep = logging::held_fds();
+        match spawn::core_child(&title, &keep, None, false, move || {
+            let _ = hb_sys::sched::make_normal();
+            let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
+            let result = hb_rsc::runner::run_group(op, &group, &env);
+            for (level, line) in &result.log {
+                logging::emit(rsc_prio(*level), line);
+            }
+            if result.reboot_required {
+                2
+            } else if result.ok {
+                0
+            } else {
+                1
+            }
+        }) {
+            Ok(pid) => {
+                self.table_record(pid, Role::Helper, 0);
+                self.helpers.insert(pid, id);
+            }
+            Err(e) => {
+                hb_log!(Prio::Error, "cannot fork a resource helper: {e}");
+                let now = self.now();
+                if let Some(r) = self.rsc.as_mut() {
+                    r.action_done(id, false, now);
+                }
+                self.drain_rsc();
+            }
         }
     }
 
@@ -593,12 +905,15 @@ impl Master {
             "received {t} message from {}",
             msg.get_str("src").unwrap_or("?")
         );
-        if t == "ask_resources" && self.hacf.auto_failback == hb_config::AutoFailback::Legacy {
-            hb_log!(
-                Prio::Info,
-                "Standby mode only implemented when nice_failback on"
-            );
+        if RESOURCE_TYPES.contains(&t) {
+            let from_self = msg.get_str("src") == Some(self.node.as_str());
+            let now = self.now();
+            if let Some(r) = self.rsc.as_mut() {
+                r.message(&msg, from_self, now);
+            }
+            self.drain_rsc();
         }
+        self.deliver_to_clients(&msg);
     }
 
     fn on_fifo(&mut self) {
@@ -736,6 +1051,24 @@ impl Master {
 
     fn child_died(&mut self, pid: Pid, status: WaitStatus) {
         let shutting_down = self.shutdown != Shutdown::Running;
+        // Resource helpers.
+        if let Some(id) = self.helpers.remove(&pid) {
+            let ok = matches!(status, WaitStatus::Exited(_, 0));
+            if matches!(status, WaitStatus::Exited(_, 2)) {
+                hb_log!(Prio::Crit, "Resource STOP failure. Reboot required!");
+            }
+            if let WaitStatus::Signaled(..) = status {
+                if let Some((prio, text)) = exit_status::describe("resource helper", status) {
+                    logging::emit(prio, &text);
+                }
+            }
+            let now = self.now();
+            if let Some(r) = self.rsc.as_mut() {
+                r.action_done(id, ok, now);
+            }
+            self.drain_rsc();
+            return;
+        }
         // Respawned clients.
         if let Some(ci) = self
             .clients
@@ -759,7 +1092,9 @@ impl Master {
             })
         };
         let Some((name, medium)) = role else { return };
-        if shutting_down {
+        // Core children keep being restarted while resources are released:
+        // the shutdone must still reach the peers.
+        if self.shutdown == Shutdown::Core {
             self.forget_core(pid);
             let remaining = self.core_pids().len() + 1;
             hb_log!(
@@ -916,8 +1251,18 @@ impl Master {
             "Heartbeat shutdown in progress. ({})",
             std::process::id()
         );
-        let n = self.clients.len();
-        self.stop_next_client(n);
+        self.shutdown = Shutdown::Releasing;
+        let now = self.now();
+        match self.rsc.as_mut() {
+            Some(r) => {
+                r.shutdown_requested(now);
+                self.drain_rsc();
+            }
+            None => {
+                let n = self.clients.len();
+                self.stop_next_client(n);
+            }
+        }
     }
 
     /// Stops the clients one at a time in reverse ha.cf order, starting

@@ -75,7 +75,9 @@ impl<W: Write> Outbox<W> {
 
     fn consume_frames(&mut self, mut n: usize) {
         while n > 0 {
-            let Some(front) = self.frames.front_mut() else { return };
+            let Some(front) = self.frames.front_mut() else {
+                return;
+            };
             if *front > n {
                 *front -= n;
                 return;

@@ -260,6 +260,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         }
     };
     let hacf = loaded.hacf;
+    let groups = (!args.no_resources).then_some(loaded.resources);
     let seed = u64::from(std::process::id()) ^ wall().rotate_left(17) ^ generation;
     let core_cfg = CoreConfig {
         node_name: node.clone(),
@@ -296,14 +297,22 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let memreserve = hacf.memreserve_kb;
-    let mut master =
-        match crate::mcp::Master::new(paths.clone(), hacf, node, core, start, table, signals) {
-            Ok(m) => m,
-            Err(e) => {
-                hb_log!(Prio::Error, "cannot start the master control process: {e}");
-                return exit::FAILURE;
-            }
-        };
+    let mut master = match crate::mcp::Master::new(
+        paths.clone(),
+        hacf,
+        node,
+        core,
+        start,
+        table,
+        signals,
+        groups,
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            hb_log!(Prio::Error, "cannot start the master control process: {e}");
+            return exit::FAILURE;
+        }
+    };
     master.open_watchdog();
     if realtime {
         log_realtime(&hb_sys::sched::make_realtime(
