@@ -16,7 +16,7 @@ pub enum Outcome {
     /// Nothing changed on disk.
     Unchanged,
     /// authkeys changed and is valid: use these keys from now on.
-    NewKeys(KeyRing),
+    NewKeys(Box<KeyRing>),
     /// ha.cf changed and is valid; applied at the next restart.
     NeedsRestart,
     /// A changed file is invalid: these errors, nothing applied.
@@ -60,7 +60,7 @@ impl Watcher {
             return match crate::startup::read_keys(paths) {
                 Ok(ring) => {
                     self.authkeys = keys_now;
-                    Outcome::NewKeys(ring)
+                    Outcome::NewKeys(Box::new(ring))
                 }
                 Err(errors) => Outcome::Rejected(errors),
             };

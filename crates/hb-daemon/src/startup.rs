@@ -297,8 +297,8 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let memreserve = hacf.memreserve_kb;
-    let mut master = match crate::mcp::Master::new(
-        paths.clone(),
+    let mut master = match crate::mcp::Master::new(crate::mcp::Setup {
+        paths: paths.clone(),
         hacf,
         node,
         core,
@@ -306,7 +306,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         table,
         signals,
         groups,
-    ) {
+    }) {
         Ok(m) => m,
         Err(e) => {
             hb_log!(Prio::Error, "cannot start the master control process: {e}");

@@ -9,32 +9,36 @@
 //! Nothing here blocks: a stuck child costs at most its own queue.
 
 use std::io::{ErrorKind, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mio::net::UnixStream;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use nix::sys::signal::{kill, killpg, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
-use hb_api::{Action, ResourceHolding};
 use hb_config::{HaCf, Medium, ResourceGroup};
 use hb_core::{Cluster, Event, Output};
 use hb_proto::ipc::FrameDecoder;
-use hb_rsc::{OpId, ResourceManager, RscSet, RscStatus};
+use hb_rsc::{OpId, ResourceManager};
 
-use crate::exit_status;
 use crate::hb_log;
 use crate::logging::{self, Prio};
 use crate::outbox::Outbox;
 use crate::paths::Paths;
-use crate::respawn::{self, Decision, ExitKind};
-use crate::spawn;
+use crate::respawn::{self};
+
+mod children;
+mod clients_api;
+mod resources;
+mod shutdown;
+
+use clients_api::api_view;
 use hb_sys::shm::{ProcTable, Role};
+use resources::RESOURCE_TYPES;
 
 /// The IPC frame of the classic rendering of a sealed netstring packet, as
 /// a serial write child sends it; empty if the packet does not decode.
@@ -48,31 +52,6 @@ fn classic_frame(keys: &hb_proto::KeyRing, packet: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Maps the resource manager's levels to log priorities.
-fn rsc_prio(l: hb_rsc::Level) -> Prio {
-    match l {
-        hb_rsc::Level::Debug => Prio::Debug,
-        hb_rsc::Level::Info => Prio::Info,
-        hb_rsc::Level::Warn => Prio::Warn,
-        hb_rsc::Level::Error => Prio::Error,
-        hb_rsc::Level::Crit => Prio::Crit,
-    }
-}
-
-/// Counts a media child's traffic in its own slot of the shared table,
-/// where the master (and status tools) can read it.
-fn count(table: &ProcTable, d: hb_media::StatDelta) {
-    let Some((_, slot)) = table.find_pid(Pid::this()) else {
-        return;
-    };
-    slot.touch();
-    match d {
-        hb_media::StatDelta::Sent { bytes } => slot.count_out(bytes as u64),
-        hb_media::StatDelta::Received { bytes } => slot.count_in(bytes as u64),
-        _ => slot.count_error(),
-    }
-}
-
 const SIGNALS: Token = Token(0);
 const FIFO: Token = Token(1);
 const MEDIUM_BASE: usize = 100;
@@ -81,46 +60,6 @@ const API_AUDIT_MS: u64 = 9_000;
 /// Between the last resource released (shutdone sent) and stopping the
 /// children, so the shutdone reaches the peers (the C waits 1 s too).
 const FINAL_PHASE_DELAY_MS: u64 = 1_000;
-
-/// What API clients see: the engine, the configuration, the resources.
-fn api_view<'a>(
-    core: &'a Cluster,
-    hacf: &'a HaCf,
-    rsc: Option<&ResourceManager>,
-) -> crate::api::View<'a> {
-    let resources = match rsc.map(ResourceManager::rsc_hold) {
-        None => ResourceHolding::None,
-        Some(RscStatus::Transition) => ResourceHolding::Transition,
-        Some(RscStatus::Held(set)) => {
-            if set == RscSet::ALL {
-                ResourceHolding::All
-            } else if set == RscSet::LOCAL {
-                ResourceHolding::Local
-            } else if set == RscSet::FOREIGN {
-                ResourceHolding::Foreign
-            } else {
-                ResourceHolding::None
-            }
-        }
-    };
-    crate::api::View {
-        core,
-        hacf,
-        resources,
-    }
-}
-
-/// Message types the resource manager consumes (protocol.md §9).
-const RESOURCE_TYPES: [&str; 8] = [
-    "starting",
-    "resource",
-    "ask_resources",
-    "ip-request",
-    "ip-request-resp",
-    "shutdone",
-    "hb_takeover",
-    "stonith",
-];
 
 /// How long a respawned client gets to exit on SIGTERM at shutdown before
 /// it is killed (the C daemon waits forever).
@@ -218,6 +157,26 @@ enum Shutdown {
     Core,
 }
 
+/// Everything the master is built from, prepared by [`crate::startup`].
+pub struct Setup {
+    /// File locations.
+    pub paths: Paths,
+    /// The validated ha.cf.
+    pub hacf: HaCf,
+    /// Our node name.
+    pub node: String,
+    /// The cluster engine, already started.
+    pub core: Cluster,
+    /// The instant the engine's clock counts from.
+    pub start: Instant,
+    /// The shared process table (made before any fork).
+    pub table: ProcTable,
+    /// The master's signals.
+    pub signals: hb_sys::signals::SignalFd,
+    /// The haresources groups; `None` with `-M` (no resource management).
+    pub groups: Option<Vec<ResourceGroup>>,
+}
+
 /// The master control process.
 pub struct Master {
     paths: Paths,
@@ -253,16 +212,17 @@ pub struct Master {
 impl Master {
     /// Builds the master around an already configured engine and forks
     /// the core children.
-    pub fn new(
-        paths: Paths,
-        hacf: HaCf,
-        node: String,
-        core: Cluster,
-        start: Instant,
-        table: ProcTable,
-        signals: hb_sys::signals::SignalFd,
-        groups: Option<Vec<ResourceGroup>>,
-    ) -> std::io::Result<Master> {
+    pub fn new(setup: Setup) -> std::io::Result<Master> {
+        let Setup {
+            paths,
+            hacf,
+            node,
+            core,
+            start,
+            table,
+            signals,
+            groups,
+        } = setup;
         let poll = Poll::new()?;
         poll.registry().register(
             &mut SourceFd(&signals.as_raw_fd()),
@@ -357,143 +317,14 @@ impl Master {
         }
     }
 
-    fn table_record(&self, pid: Pid, role: Role, index: usize) {
-        if let Some((_, slot)) = self.table.free_slot() {
-            slot.claim(pid, role, u32::try_from(index).unwrap_or(u32::MAX));
-        }
-    }
-
-    fn table_forget(&self, pid: Pid) {
-        if let Some((_, slot)) = self.table.find_pid(pid) {
-            slot.clear();
-        }
-    }
-
-    fn now(&self) -> u64 {
+    pub(super) fn now(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn wall() -> u64 {
+    pub(super) fn wall() -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
-    }
-
-    // ----- children -------------------------------------------------------
-
-    /// File descriptors every child keeps (the log files).
-    fn child_keep(extra: &[RawFd]) -> Vec<RawFd> {
-        let mut keep = logging::held_fds();
-        keep.extend_from_slice(extra);
-        keep
-    }
-
-    fn spawn_fifo_reader(&mut self) {
-        let (mcp_end, child_end) = match std::os::unix::net::UnixStream::pair() {
-            Ok(p) => p,
-            Err(e) => {
-                hb_log!(Prio::Error, "cannot create FIFO ipc channel: {e}");
-                return;
-            }
-        };
-        let fifo = self.paths.fifo();
-        let master = Pid::this();
-        let table = &self.table;
-        let keep = Self::child_keep(&[child_end.as_raw_fd()]);
-        let rt = self.child_realtime();
-        let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
-            crate::fifo_reader::run(&fifo, child_end, master, || {
-                table
-                    .slots()
-                    .filter_map(|s| s.pid())
-                    .map(Pid::as_raw)
-                    .collect()
-            })
-        });
-        match pid {
-            Ok(pid) => {
-                self.table_record(pid, Role::Fifo, 0);
-                let _ = mcp_end.set_nonblocking(true);
-                let mut stream = UnixStream::from_std(mcp_end);
-                let _ = self
-                    .poll
-                    .registry()
-                    .register(&mut stream, FIFO, Interest::READABLE);
-                self.fifo_in = Some(Inbound::new(stream));
-                self.fifo_pid = Some(pid);
-                hb_log!(Prio::Debug, "FIFO process pid: {pid}");
-            }
-            Err(e) => hb_log!(Prio::Error, "Can't fork FIFO process! {e}"),
-        }
-    }
-
-    fn child_realtime(&self) -> Option<i32> {
-        if !self.hacf.realtime {
-            return None;
-        }
-        let prio = self.hacf.rtprio.unwrap_or(1);
-        Some(if prio > 1 { prio - 1 } else { prio })
-    }
-
-    fn spawn_medium(&mut self, i: usize) -> Result<(), String> {
-        let spec = self.media[i].spec.clone();
-        let socks = hb_media::open(&spec)
-            .map_err(|e| format!("cannot open medium {} {}: {e}", spec.kind(), spec.name()))?;
-        hb_log!(Prio::Info, "glib: {}", socks.describe());
-        let pair = || {
-            std::os::unix::net::UnixStream::pair()
-                .map_err(|e| format!("cannot create channel: {e}"))
-        };
-        let (w_mcp, w_child) = pair()?;
-        let (r_mcp, r_child) = pair()?;
-        let rt = self.child_realtime();
-        let title = format!("write: {} {}", spec.kind(), spec.name());
-        let medium_fds = [socks.send_fd().as_raw_fd(), socks.recv_fd().as_raw_fd()];
-        let mut keep = Self::child_keep(&[w_child.as_raw_fd()]);
-        keep.extend(medium_fds);
-        let wsocks = &socks;
-        let table = &self.table;
-        let write_timeout = Duration::from_millis(self.hacf.keepalive_ms.max(100));
-        let writer = spawn::core_child(&title, &keep, rt, true, move || {
-            hb_media::write_child_loop(wsocks, w_child, write_timeout, |d| count(table, d))
-        })
-        .map_err(|e| format!("cannot fork write child: {e}"))?;
-        let title = format!("read: {} {}", spec.kind(), spec.name());
-        let mut keep = Self::child_keep(&[r_child.as_raw_fd()]);
-        keep.extend(medium_fds);
-        let reader = spawn::core_child(&title, &keep, rt, true, move || {
-            hb_media::read_child_loop(wsocks, r_child, |d| count(table, d))
-        })
-        .map_err(|e| format!("cannot fork read child: {e}"))?;
-        drop(socks);
-        self.table_record(writer, Role::Write, i);
-        self.table_record(reader, Role::Read, i);
-        let _ = w_mcp.set_nonblocking(true);
-        let _ = r_mcp.set_nonblocking(true);
-        let mut w = UnixStream::from_std(w_mcp);
-        let mut r = UnixStream::from_std(r_mcp);
-        let reg = self.poll.registry();
-        reg.register(&mut w, writer_token(i), Interest::WRITABLE)
-            .map_err(|e| e.to_string())?;
-        reg.register(&mut r, reader_token(i), Interest::READABLE)
-            .map_err(|e| e.to_string())?;
-        let slot = &mut self.media[i];
-        slot.writer = Some(writer);
-        slot.reader = Some(reader);
-        slot.outbox = Some(Outbox::new(w));
-        slot.inbound = Some(Inbound::new(r));
-        slot.retry_at = None;
-        Ok(())
-    }
-
-    fn drop_medium_channels(&mut self, i: usize) {
-        let reg = self.poll.registry();
-        if let Some(mut ob) = self.media[i].outbox.take() {
-            let _ = reg.deregister(ob.writer_mut());
-        }
-        if let Some(mut ib) = self.media[i].inbound.take() {
-            let _ = reg.deregister(&mut ib.stream);
-        }
     }
 
     // ----- the loop -------------------------------------------------------
@@ -646,7 +477,7 @@ impl Master {
         }
     }
 
-    fn drain_core(&mut self) {
+    pub(super) fn drain_core(&mut self) {
         while let Some(out) = self.core.poll_output() {
             match out {
                 Output::Transmit(bytes) => {
@@ -773,47 +604,8 @@ impl Master {
         }
     }
 
-    fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
-        if !self.api.is_open() {
-            return;
-        }
-        let actions = {
-            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
-            if matches!(msg.msg_type(), Some("query-cstatus" | "respond-cstatus")) {
-                self.api.server.on_cluster_message(msg, &view)
-            } else {
-                self.api.server.deliver(msg, &view)
-            }
-        };
-        self.api_actions(actions);
-    }
-
-    /// Carries out what the API server asked for, in order.
-    fn api_actions(&mut self, actions: Vec<Action>) {
-        let mut queue: VecDeque<Action> = actions.into();
-        while let Some(a) = queue.pop_front() {
-            match a {
-                Action::Reply { conn, payload } => {
-                    let more = {
-                        let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
-                        self.api.reply(conn, &payload, &view)
-                    };
-                    queue.extend(more);
-                }
-                Action::Close { conn } => self.api.close(conn, self.poll.registry()),
-                Action::SendToCluster(msg) => self.send_cluster(msg),
-                Action::Signal { pid, signal, .. } => {
-                    if let Ok(sig) = Signal::try_from(signal) {
-                        let _ = kill(Pid::from_raw(pid), sig);
-                    }
-                }
-                Action::Log { level, text } => logging::emit(logging::prio_of(level), &text),
-            }
-        }
-    }
-
     /// Sends a message of ours to the cluster (processed locally too).
-    fn send_cluster(&mut self, msg: hb_proto::Message) {
+    pub(super) fn send_cluster(&mut self, msg: hb_proto::Message) {
         let now = self.now();
         if let Err(e) = self.core.on_local_message(now, Self::wall(), msg) {
             hb_log!(Prio::Error, "cannot send cluster message: {e}");
@@ -821,84 +613,7 @@ impl Master {
         self.drain_core();
     }
 
-    /// Carries out what the resource manager asked for.
-    fn drain_rsc(&mut self) {
-        loop {
-            let Some(out) = self.rsc.as_mut().and_then(ResourceManager::poll) else {
-                return;
-            };
-            match out {
-                hb_rsc::Output::Send(msg) => self.send_cluster(msg),
-                hb_rsc::Output::Log(level, text) => logging::emit(rsc_prio(level), &text),
-                hb_rsc::Output::Acquire { id, key } => {
-                    self.run_group(id, &key, hb_rsc::runner::GroupOp::Acquire)
-                }
-                hb_rsc::Output::Release { id, key } => {
-                    self.run_group(id, &key, hb_rsc::runner::GroupOp::Release)
-                }
-                hb_rsc::Output::ShutdownComplete => {
-                    self.final_phase_at = Some(self.now() + FINAL_PHASE_DELAY_MS);
-                }
-            }
-        }
-    }
-
-    /// Starts or stops a haresources group in a helper process, so the
-    /// master loop never waits for a script.
-    fn run_group(&mut self, id: OpId, key: &str, op: hb_rsc::runner::GroupOp) {
-        let Some(group) = self.groups.iter().find(|g| g.key() == key).cloned() else {
-            hb_log!(Prio::Error, "no resource group with key {key}");
-            let now = self.now();
-            if let Some(r) = self.rsc.as_mut() {
-                r.action_done(id, false, now);
-            }
-            return;
-        };
-        let mut env = hb_rsc::runner::ScriptEnv::new(&self.paths.confdir);
-        env.vars = std::env::vars().collect();
-        env.debug_log = self.hacf.debugfile.clone();
-        if let Some(secs) = std::env::var("HEARTBEAT_RSC_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
-            env.timeout = Duration::from_secs(secs.max(1));
-        }
-        let title = match op {
-            hb_rsc::runner::GroupOp::Acquire => format!("takegroup {key}"),
-            hb_rsc::runner::GroupOp::Release => format!("givegroup {key}"),
-        };
-        let keep = logging::held_fds();
-        match spawn::core_child(&title, &keep, None, false, move || {
-            let _ = hb_sys::sched::make_normal();
-            let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
-            let result = hb_rsc::runner::run_group(op, &group, &env);
-            for (level, line) in &result.log {
-                logging::emit(rsc_prio(*level), line);
-            }
-            if result.reboot_required {
-                2
-            } else if result.ok {
-                0
-            } else {
-                1
-            }
-        }) {
-            Ok(pid) => {
-                self.table_record(pid, Role::Helper, 0);
-                self.helpers.insert(pid, id);
-            }
-            Err(e) => {
-                hb_log!(Prio::Error, "cannot fork a resource helper: {e}");
-                let now = self.now();
-                if let Some(r) = self.rsc.as_mut() {
-                    r.action_done(id, false, now);
-                }
-                self.drain_rsc();
-            }
-        }
-    }
-
-    fn on_deliver(&mut self, msg: hb_proto::Message) {
+    pub(super) fn on_deliver(&mut self, msg: hb_proto::Message) {
         let t = msg.msg_type().unwrap_or("");
         hb_log!(
             Prio::Debug,
@@ -1010,7 +725,7 @@ impl Master {
             crate::reload::Outcome::Unchanged => hb_log!(Prio::Info, "Configuration unchanged."),
             crate::reload::Outcome::NewKeys(keys) => {
                 hb_log!(Prio::Info, "Rereading authentication file.");
-                self.core.set_keys(keys);
+                self.core.set_keys(*keys);
             }
             crate::reload::Outcome::Rejected(errors) => {
                 for e in errors {
@@ -1022,302 +737,6 @@ impl Master {
                 Prio::Warn,
                 "ha.cf changed: the new configuration is valid and takes effect at the next restart of heartbeat."
             ),
-        }
-    }
-
-    fn core_pids(&self) -> Vec<Pid> {
-        let mut v: Vec<Pid> = self.fifo_pid.into_iter().collect();
-        for m in &self.media {
-            v.extend(m.writer);
-            v.extend(m.reader);
-        }
-        v
-    }
-
-    fn reap(&mut self) {
-        loop {
-            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(_) => return,
-                Ok(s) => s,
-            };
-            let Some(pid) = status.pid() else { continue };
-            if !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
-                continue;
-            }
-            self.table_forget(pid);
-            self.child_died(pid, status);
-        }
-    }
-
-    fn child_died(&mut self, pid: Pid, status: WaitStatus) {
-        let shutting_down = self.shutdown != Shutdown::Running;
-        // Resource helpers.
-        if let Some(id) = self.helpers.remove(&pid) {
-            let ok = matches!(status, WaitStatus::Exited(_, 0));
-            if matches!(status, WaitStatus::Exited(_, 2)) {
-                hb_log!(Prio::Crit, "Resource STOP failure. Reboot required!");
-            }
-            if let WaitStatus::Signaled(..) = status {
-                if let Some((prio, text)) = exit_status::describe("resource helper", status) {
-                    logging::emit(prio, &text);
-                }
-            }
-            let now = self.now();
-            if let Some(r) = self.rsc.as_mut() {
-                r.action_done(id, ok, now);
-            }
-            self.drain_rsc();
-            return;
-        }
-        // Respawned clients.
-        if let Some(ci) = self
-            .clients
-            .iter()
-            .position(|c| c.state.pid == Some(pid.as_raw()))
-        {
-            self.client_died(ci, pid, status, shutting_down);
-            return;
-        }
-        let role = if self.fifo_pid == Some(pid) {
-            Some(("HBFIFO", None))
-        } else {
-            self.media.iter().enumerate().find_map(|(i, m)| {
-                if m.writer == Some(pid) {
-                    Some(("HBWRITE", Some(i)))
-                } else if m.reader == Some(pid) {
-                    Some(("HBREAD", Some(i)))
-                } else {
-                    None
-                }
-            })
-        };
-        let Some((name, medium)) = role else { return };
-        // Core children keep being restarted while resources are released:
-        // the shutdone must still reach the peers.
-        if self.shutdown == Shutdown::Core {
-            self.forget_core(pid);
-            let remaining = self.core_pids().len() + 1;
-            hb_log!(
-                Prio::Info,
-                "Core process {pid} exited. {remaining} remaining"
-            );
-            if remaining == 1 && self.shutdown == Shutdown::Core {
-                hb_log!(Prio::Info, "{} Heartbeat shutdown complete.", self.node);
-                self.exit_code = Some(0);
-            }
-            return;
-        }
-        if let Some((prio, text)) = exit_status::describe(name, status) {
-            logging::emit(prio, &text);
-        }
-        match medium {
-            None => {
-                self.fifo_pid = None;
-                if let Some(mut ib) = self.fifo_in.take() {
-                    let _ = self.poll.registry().deregister(&mut ib.stream);
-                }
-                hb_log!(Prio::Warn, "Restarting HBFIFO process.");
-                self.spawn_fifo_reader();
-            }
-            Some(i) => {
-                let partner = {
-                    let m = &mut self.media[i];
-                    if m.writer == Some(pid) {
-                        m.writer = None;
-                        m.reader
-                    } else {
-                        m.reader = None;
-                        m.writer
-                    }
-                };
-                if let Some(p) = partner {
-                    hb_log!(
-                        Prio::Error,
-                        "{name} process died.  Beginning communications restart process for comm channel {i}."
-                    );
-                    let _ = kill(p, Signal::SIGKILL);
-                } else {
-                    hb_log!(
-                        Prio::Error,
-                        "Both comm processes for channel {i} have died.  Restarting."
-                    );
-                    self.drop_medium_channels(i);
-                    match self.spawn_medium(i) {
-                        Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),
-                        Err(e) => {
-                            hb_log!(
-                                Prio::Error,
-                                "Communications restart failed. Will try again later. ({e})"
-                            );
-                            self.media[i].retry_at = Some(self.now() + MEDIUM_RETRY_MS);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn forget_core(&mut self, pid: Pid) {
-        if self.fifo_pid == Some(pid) {
-            self.fifo_pid = None;
-        }
-        for m in &mut self.media {
-            if m.writer == Some(pid) {
-                m.writer = None;
-            }
-            if m.reader == Some(pid) {
-                m.reader = None;
-            }
-        }
-    }
-
-    fn client_died(&mut self, ci: usize, pid: Pid, status: WaitStatus, shutting_down: bool) {
-        let cmd = self.clients[ci].spec.command.clone();
-        if !shutting_down {
-            if let Some((prio, text)) = exit_status::describe(&cmd, status) {
-                logging::emit(prio, &text);
-            }
-        }
-        let how = match status {
-            WaitStatus::Signaled(_, s, _) => ExitKind::Signal(s as i32),
-            WaitStatus::Exited(_, c) => ExitKind::Code(c),
-            _ => ExitKind::Code(0),
-        };
-        let now = self.now();
-        match self.clients[ci].state.exited(how, now, shutting_down) {
-            Decision::Respawn { .. } => {
-                hb_log!(Prio::Error, "Respawning client \"{cmd}\":");
-                self.start_client(ci);
-            }
-            Decision::GaveUp => hb_log!(Prio::Error, "Client {cmd} \"respawning too fast\""),
-            Decision::Stopped => hb_log!(
-                Prio::Info,
-                "Client \"{cmd}\" exited with return code 100: not respawning it."
-            ),
-            Decision::Reboot => {
-                hb_log!(Prio::Emerg, "Rebooting system.  Reason: {cmd}");
-                let e = hb_sys::daemon::reboot_now();
-                hb_log!(Prio::Emerg, "reboot failed: {e}");
-            }
-            Decision::Nothing => {}
-        }
-        if let Shutdown::Clients { next, .. } = self.shutdown {
-            if next == ci {
-                let _ = pid;
-                self.stop_next_client(ci);
-            }
-        }
-    }
-
-    fn start_client(&mut self, ci: usize) {
-        if self.shutdown != Shutdown::Running || self.clients[ci].state.retired {
-            return;
-        }
-        let spec = self.clients[ci].spec.clone();
-        hb_log!(
-            Prio::Info,
-            "Starting child client \"{}\" ({},{})",
-            spec.command,
-            spec.uid,
-            spec.gid
-        );
-        let pause =
-            self.clients[ci].state.pid.is_none() && self.clients[ci].state.last_run_was_short();
-        match spawn::client(&spec, pause) {
-            Ok(pid) => {
-                let now = self.now();
-                self.clients[ci].state.started(pid.as_raw(), now);
-                self.table_record(pid, Role::Client, ci);
-            }
-            Err(e) => hb_log!(Prio::Error, "Cannot exec {}: {e}", spec.command),
-        }
-    }
-
-    // ----- shutdown -------------------------------------------------------
-
-    fn begin_shutdown(&mut self) {
-        match self.shutdown {
-            Shutdown::Running => {}
-            _ => return,
-        }
-        if !self.comm_up {
-            hb_log!(Prio::Warn, "Shutdown delayed until Communication is up.");
-            self.shutdown = Shutdown::Deferred;
-            return;
-        }
-        self.close_watchdog();
-        hb_log!(
-            Prio::Info,
-            "Heartbeat shutdown in progress. ({})",
-            std::process::id()
-        );
-        self.shutdown = Shutdown::Releasing;
-        let now = self.now();
-        match self.rsc.as_mut() {
-            Some(r) => {
-                r.shutdown_requested(now);
-                self.drain_rsc();
-            }
-            None => {
-                let n = self.clients.len();
-                self.stop_next_client(n);
-            }
-        }
-    }
-
-    /// Stops the clients one at a time in reverse ha.cf order, starting
-    /// below index `below`; when none is left, stops the core children.
-    fn stop_next_client(&mut self, below: usize) {
-        let mut i = below;
-        while i > 0 {
-            i -= 1;
-            let cmd = self.clients[i].spec.command.clone();
-            match self.clients[i].state.pid {
-                Some(pid) => {
-                    hb_log!(
-                        Prio::Info,
-                        "killing {cmd} process group {pid} with signal 15"
-                    );
-                    let _ = killpg(Pid::from_raw(pid), Signal::SIGTERM);
-                    self.shutdown = Shutdown::Clients {
-                        next: i,
-                        deadline: self.now() + CLIENT_STOP_GRACE_MS,
-                    };
-                    return;
-                }
-                None => hb_log!(Prio::Info, "client [{cmd}] is not running."),
-            }
-        }
-        self.stop_core_children();
-    }
-
-    fn stop_core_children(&mut self) {
-        self.shutdown = Shutdown::Core;
-        let mut named: Vec<(&str, Pid)> =
-            self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
-        for m in &self.media {
-            named.extend(m.writer.map(|p| ("HBWRITE", p)));
-            named.extend(m.reader.map(|p| ("HBREAD", p)));
-        }
-        if named.is_empty() {
-            hb_log!(Prio::Info, "{} Heartbeat shutdown complete.", self.node);
-            self.exit_code = Some(0);
-            return;
-        }
-        for (name, pid) in named {
-            hb_log!(Prio::Info, "killing {name} process {pid} with signal 15");
-            let _ = kill(pid, Signal::SIGTERM);
-        }
-    }
-
-    fn close_watchdog(&mut self) {
-        if let Some(w) = self.watchdog.take() {
-            if let Err(e) = w.magic_close() {
-                hb_log!(
-                    Prio::Error,
-                    "Watchdog write magic character failure: closing watchdog!: {e}"
-                );
-            }
         }
     }
 }

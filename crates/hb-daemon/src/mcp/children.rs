@@ -1,0 +1,380 @@
+//! The master's children: forking and restarting the core children
+//! (FIFO reader, one write and one read child per medium), respawned
+//! clients, and what happens when any of them dies (daemon.md §1.6, §10).
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Duration;
+
+use hb_sys::shm::{ProcTable, Role};
+use mio::net::UnixStream;
+use mio::Interest;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::*;
+use crate::exit_status;
+use crate::hb_log;
+use crate::logging::{self, Prio};
+use crate::outbox::Outbox;
+use crate::respawn::{Decision, ExitKind};
+use crate::spawn;
+
+/// Counts a media child's traffic in its own slot of the shared table,
+/// where the master (and status tools) can read it.
+fn count(table: &ProcTable, d: hb_media::StatDelta) {
+    let Some((_, slot)) = table.find_pid(Pid::this()) else {
+        return;
+    };
+    slot.touch();
+    match d {
+        hb_media::StatDelta::Sent { bytes } => slot.count_out(bytes as u64),
+        hb_media::StatDelta::Received { bytes } => slot.count_in(bytes as u64),
+        _ => slot.count_error(),
+    }
+}
+
+impl Master {
+    pub(super) fn table_record(&self, pid: Pid, role: Role, index: usize) {
+        if let Some((_, slot)) = self.table.free_slot() {
+            slot.claim(pid, role, u32::try_from(index).unwrap_or(u32::MAX));
+        }
+    }
+
+    pub(super) fn table_forget(&self, pid: Pid) {
+        if let Some((_, slot)) = self.table.find_pid(pid) {
+            slot.clear();
+        }
+    }
+
+    // ----- children -------------------------------------------------------
+
+    /// File descriptors every child keeps (the log files).
+    pub(super) fn child_keep(extra: &[RawFd]) -> Vec<RawFd> {
+        let mut keep = logging::held_fds();
+        keep.extend_from_slice(extra);
+        keep
+    }
+
+    pub(super) fn spawn_fifo_reader(&mut self) {
+        let (mcp_end, child_end) = match std::os::unix::net::UnixStream::pair() {
+            Ok(p) => p,
+            Err(e) => {
+                hb_log!(Prio::Error, "cannot create FIFO ipc channel: {e}");
+                return;
+            }
+        };
+        let fifo = self.paths.fifo();
+        let master = Pid::this();
+        let table = &self.table;
+        let keep = Self::child_keep(&[child_end.as_raw_fd()]);
+        let rt = self.child_realtime();
+        let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
+            crate::fifo_reader::run(&fifo, child_end, master, || {
+                table
+                    .slots()
+                    .filter_map(|s| s.pid())
+                    .map(Pid::as_raw)
+                    .collect()
+            })
+        });
+        match pid {
+            Ok(pid) => {
+                self.table_record(pid, Role::Fifo, 0);
+                let _ = mcp_end.set_nonblocking(true);
+                let mut stream = UnixStream::from_std(mcp_end);
+                let _ = self
+                    .poll
+                    .registry()
+                    .register(&mut stream, FIFO, Interest::READABLE);
+                self.fifo_in = Some(Inbound::new(stream));
+                self.fifo_pid = Some(pid);
+                hb_log!(Prio::Debug, "FIFO process pid: {pid}");
+            }
+            Err(e) => hb_log!(Prio::Error, "Can't fork FIFO process! {e}"),
+        }
+    }
+
+    pub(super) fn child_realtime(&self) -> Option<i32> {
+        if !self.hacf.realtime {
+            return None;
+        }
+        let prio = self.hacf.rtprio.unwrap_or(1);
+        Some(if prio > 1 { prio - 1 } else { prio })
+    }
+
+    pub(super) fn spawn_medium(&mut self, i: usize) -> Result<(), String> {
+        let spec = self.media[i].spec.clone();
+        let socks = hb_media::open(&spec)
+            .map_err(|e| format!("cannot open medium {} {}: {e}", spec.kind(), spec.name()))?;
+        hb_log!(Prio::Info, "glib: {}", socks.describe());
+        let pair = || {
+            std::os::unix::net::UnixStream::pair()
+                .map_err(|e| format!("cannot create channel: {e}"))
+        };
+        let (w_mcp, w_child) = pair()?;
+        let (r_mcp, r_child) = pair()?;
+        let rt = self.child_realtime();
+        let title = format!("write: {} {}", spec.kind(), spec.name());
+        let medium_fds = [socks.send_fd().as_raw_fd(), socks.recv_fd().as_raw_fd()];
+        let mut keep = Self::child_keep(&[w_child.as_raw_fd()]);
+        keep.extend(medium_fds);
+        let wsocks = &socks;
+        let table = &self.table;
+        let write_timeout = Duration::from_millis(self.hacf.keepalive_ms.max(100));
+        let writer = spawn::core_child(&title, &keep, rt, true, move || {
+            hb_media::write_child_loop(wsocks, w_child, write_timeout, |d| count(table, d))
+        })
+        .map_err(|e| format!("cannot fork write child: {e}"))?;
+        let title = format!("read: {} {}", spec.kind(), spec.name());
+        let mut keep = Self::child_keep(&[r_child.as_raw_fd()]);
+        keep.extend(medium_fds);
+        let reader = spawn::core_child(&title, &keep, rt, true, move || {
+            hb_media::read_child_loop(wsocks, r_child, |d| count(table, d))
+        })
+        .map_err(|e| format!("cannot fork read child: {e}"))?;
+        drop(socks);
+        self.table_record(writer, Role::Write, i);
+        self.table_record(reader, Role::Read, i);
+        let _ = w_mcp.set_nonblocking(true);
+        let _ = r_mcp.set_nonblocking(true);
+        let mut w = UnixStream::from_std(w_mcp);
+        let mut r = UnixStream::from_std(r_mcp);
+        let reg = self.poll.registry();
+        reg.register(&mut w, writer_token(i), Interest::WRITABLE)
+            .map_err(|e| e.to_string())?;
+        reg.register(&mut r, reader_token(i), Interest::READABLE)
+            .map_err(|e| e.to_string())?;
+        let slot = &mut self.media[i];
+        slot.writer = Some(writer);
+        slot.reader = Some(reader);
+        slot.outbox = Some(Outbox::new(w));
+        slot.inbound = Some(Inbound::new(r));
+        slot.retry_at = None;
+        Ok(())
+    }
+
+    pub(super) fn drop_medium_channels(&mut self, i: usize) {
+        let reg = self.poll.registry();
+        if let Some(mut ob) = self.media[i].outbox.take() {
+            let _ = reg.deregister(ob.writer_mut());
+        }
+        if let Some(mut ib) = self.media[i].inbound.take() {
+            let _ = reg.deregister(&mut ib.stream);
+        }
+    }
+
+    pub(super) fn core_pids(&self) -> Vec<Pid> {
+        let mut v: Vec<Pid> = self.fifo_pid.into_iter().collect();
+        for m in &self.media {
+            v.extend(m.writer);
+            v.extend(m.reader);
+        }
+        v
+    }
+
+    pub(super) fn reap(&mut self) {
+        loop {
+            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(s) => s,
+            };
+            let Some(pid) = status.pid() else { continue };
+            if !matches!(status, WaitStatus::Exited(..) | WaitStatus::Signaled(..)) {
+                continue;
+            }
+            self.table_forget(pid);
+            self.child_died(pid, status);
+        }
+    }
+
+    pub(super) fn child_died(&mut self, pid: Pid, status: WaitStatus) {
+        let shutting_down = self.shutdown != Shutdown::Running;
+        // Resource helpers.
+        if let Some(id) = self.helpers.remove(&pid) {
+            let ok = matches!(status, WaitStatus::Exited(_, 0));
+            if matches!(status, WaitStatus::Exited(_, 2)) {
+                hb_log!(Prio::Crit, "Resource STOP failure. Reboot required!");
+            }
+            if let WaitStatus::Signaled(..) = status {
+                if let Some((prio, text)) = exit_status::describe("resource helper", status) {
+                    logging::emit(prio, &text);
+                }
+            }
+            let now = self.now();
+            if let Some(r) = self.rsc.as_mut() {
+                r.action_done(id, ok, now);
+            }
+            self.drain_rsc();
+            return;
+        }
+        // Respawned clients.
+        if let Some(ci) = self
+            .clients
+            .iter()
+            .position(|c| c.state.pid == Some(pid.as_raw()))
+        {
+            self.client_died(ci, pid, status, shutting_down);
+            return;
+        }
+        let role = if self.fifo_pid == Some(pid) {
+            Some(("HBFIFO", None))
+        } else {
+            self.media.iter().enumerate().find_map(|(i, m)| {
+                if m.writer == Some(pid) {
+                    Some(("HBWRITE", Some(i)))
+                } else if m.reader == Some(pid) {
+                    Some(("HBREAD", Some(i)))
+                } else {
+                    None
+                }
+            })
+        };
+        let Some((name, medium)) = role else { return };
+        // Core children keep being restarted while resources are released:
+        // the shutdone must still reach the peers.
+        if self.shutdown == Shutdown::Core {
+            self.forget_core(pid);
+            let remaining = self.core_pids().len() + 1;
+            hb_log!(
+                Prio::Info,
+                "Core process {pid} exited. {remaining} remaining"
+            );
+            if remaining == 1 && self.shutdown == Shutdown::Core {
+                hb_log!(Prio::Info, "{} Heartbeat shutdown complete.", self.node);
+                self.exit_code = Some(0);
+            }
+            return;
+        }
+        if let Some((prio, text)) = exit_status::describe(name, status) {
+            logging::emit(prio, &text);
+        }
+        match medium {
+            None => {
+                self.fifo_pid = None;
+                if let Some(mut ib) = self.fifo_in.take() {
+                    let _ = self.poll.registry().deregister(&mut ib.stream);
+                }
+                hb_log!(Prio::Warn, "Restarting HBFIFO process.");
+                self.spawn_fifo_reader();
+            }
+            Some(i) => {
+                let partner = {
+                    let m = &mut self.media[i];
+                    if m.writer == Some(pid) {
+                        m.writer = None;
+                        m.reader
+                    } else {
+                        m.reader = None;
+                        m.writer
+                    }
+                };
+                if let Some(p) = partner {
+                    hb_log!(
+                        Prio::Error,
+                        "{name} process died.  Beginning communications restart process for comm channel {i}."
+                    );
+                    let _ = kill(p, Signal::SIGKILL);
+                } else {
+                    hb_log!(
+                        Prio::Error,
+                        "Both comm processes for channel {i} have died.  Restarting."
+                    );
+                    self.drop_medium_channels(i);
+                    match self.spawn_medium(i) {
+                        Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),
+                        Err(e) => {
+                            hb_log!(
+                                Prio::Error,
+                                "Communications restart failed. Will try again later. ({e})"
+                            );
+                            self.media[i].retry_at = Some(self.now() + MEDIUM_RETRY_MS);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn forget_core(&mut self, pid: Pid) {
+        if self.fifo_pid == Some(pid) {
+            self.fifo_pid = None;
+        }
+        for m in &mut self.media {
+            if m.writer == Some(pid) {
+                m.writer = None;
+            }
+            if m.reader == Some(pid) {
+                m.reader = None;
+            }
+        }
+    }
+
+    pub(super) fn client_died(
+        &mut self,
+        ci: usize,
+        pid: Pid,
+        status: WaitStatus,
+        shutting_down: bool,
+    ) {
+        let cmd = self.clients[ci].spec.command.clone();
+        if !shutting_down {
+            if let Some((prio, text)) = exit_status::describe(&cmd, status) {
+                logging::emit(prio, &text);
+            }
+        }
+        let how = match status {
+            WaitStatus::Signaled(_, s, _) => ExitKind::Signal(s as i32),
+            WaitStatus::Exited(_, c) => ExitKind::Code(c),
+            _ => ExitKind::Code(0),
+        };
+        let now = self.now();
+        match self.clients[ci].state.exited(how, now, shutting_down) {
+            Decision::Respawn { .. } => {
+                hb_log!(Prio::Error, "Respawning client \"{cmd}\":");
+                self.start_client(ci);
+            }
+            Decision::GaveUp => hb_log!(Prio::Error, "Client {cmd} \"respawning too fast\""),
+            Decision::Stopped => hb_log!(
+                Prio::Info,
+                "Client \"{cmd}\" exited with return code 100: not respawning it."
+            ),
+            Decision::Reboot => {
+                hb_log!(Prio::Emerg, "Rebooting system.  Reason: {cmd}");
+                let e = hb_sys::daemon::reboot_now();
+                hb_log!(Prio::Emerg, "reboot failed: {e}");
+            }
+            Decision::Nothing => {}
+        }
+        if let Shutdown::Clients { next, .. } = self.shutdown {
+            if next == ci {
+                let _ = pid;
+                self.stop_next_client(ci);
+            }
+        }
+    }
+
+    pub(super) fn start_client(&mut self, ci: usize) {
+        if self.shutdown != Shutdown::Running || self.clients[ci].state.retired {
+            return;
+        }
+        let spec = self.clients[ci].spec.clone();
+        hb_log!(
+            Prio::Info,
+            "Starting child client \"{}\" ({},{})",
+            spec.command,
+            spec.uid,
+            spec.gid
+        );
+        let pause =
+            self.clients[ci].state.pid.is_none() && self.clients[ci].state.last_run_was_short();
+        match spawn::client(&spec, pause) {
+            Ok(pid) => {
+                let now = self.now();
+                self.clients[ci].state.started(pid.as_raw(), now);
+                self.table_record(pid, Role::Client, ci);
+            }
+            Err(e) => hb_log!(Prio::Error, "Cannot exec {}: {e}", spec.command),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Glue between the master and the API server: what clients see and how
+//! the server's actions are carried out.
+
+use hb_api::{Action, ResourceHolding};
+use hb_config::HaCf;
+use hb_core::Cluster;
+use hb_rsc::{ResourceManager, RscSet, RscStatus};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::collections::VecDeque;
+
+use super::*;
+use crate::logging::{self};
+
+/// What API clients see: the engine, the configuration, the resources.
+pub(super) fn api_view<'a>(
+    core: &'a Cluster,
+    hacf: &'a HaCf,
+    rsc: Option<&ResourceManager>,
+) -> crate::api::View<'a> {
+    let resources = match rsc.map(ResourceManager::rsc_hold) {
+        None => ResourceHolding::None,
+        Some(RscStatus::Transition) => ResourceHolding::Transition,
+        Some(RscStatus::Held(set)) => {
+            if set == RscSet::ALL {
+                ResourceHolding::All
+            } else if set == RscSet::LOCAL {
+                ResourceHolding::Local
+            } else if set == RscSet::FOREIGN {
+                ResourceHolding::Foreign
+            } else {
+                ResourceHolding::None
+            }
+        }
+    };
+    crate::api::View {
+        core,
+        hacf,
+        resources,
+    }
+}
+
+impl Master {
+    pub(super) fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
+        if !self.api.is_open() {
+            return;
+        }
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            if matches!(msg.msg_type(), Some("query-cstatus" | "respond-cstatus")) {
+                self.api.server.on_cluster_message(msg, &view)
+            } else {
+                self.api.server.deliver(msg, &view)
+            }
+        };
+        self.api_actions(actions);
+    }
+
+    /// Carries out what the API server asked for, in order.
+    pub(super) fn api_actions(&mut self, actions: Vec<Action>) {
+        let mut queue: VecDeque<Action> = actions.into();
+        while let Some(a) = queue.pop_front() {
+            match a {
+                Action::Reply { conn, payload } => {
+                    let more = {
+                        let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                        self.api.reply(conn, &payload, &view)
+                    };
+                    queue.extend(more);
+                }
+                Action::Close { conn } => self.api.close(conn, self.poll.registry()),
+                Action::SendToCluster(msg) => self.send_cluster(msg),
+                Action::Signal { pid, signal, .. } => {
+                    if let Ok(sig) = Signal::try_from(signal) {
+                        let _ = kill(Pid::from_raw(pid), sig);
+                    }
+                }
+                Action::Log { level, text } => logging::emit(logging::prio_of(level), &text),
+            }
+        }
+    }
+}
