@@ -313,3 +313,71 @@ fn watchdog_fifo_and_control_commands() -> Result<()> {
     );
     Ok(())
 }
+
+/// Scheduling policy of a process from /proc (field 41 of stat): 2 = SCHED_RR.
+fn policy(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(") ")?.1;
+    // Fields after the command start at field 3; policy is field 41.
+    after
+        .split_whitespace()
+        .nth(41 - 3)
+        .and_then(|p| p.parse().ok())
+}
+
+#[test]
+fn realtime_debug_signals_and_reload() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &[], &[])?;
+    let a = lan.node(0);
+    let daemon = ours();
+    let bin = daemon.binary().display().to_string();
+    a.start(daemon)?;
+    a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
+    let master = a.master_pid().ok_or("no master")?;
+    // The C daemon runs its core processes SCHED_RR (realtime on by default).
+    for (pid, _, title) in ps(a) {
+        assert_eq!(policy(pid), Some(2), "{title} ({pid}) is not SCHED_RR");
+    }
+    // SIGUSR1 raises the debug level; debug lines then reach the debug file.
+    a.signal(master, nix::sys::signal::Signal::SIGUSR1)?;
+    wait_for(
+        "debug level 1 in the debug file",
+        WAIT,
+        POLL,
+        || {
+            a.debug_log_text()
+                .contains(&format!("debug now set to 1 [pid {master}]"))
+        },
+        || a.debug_log_text(),
+    )?;
+    // SIGUSR1 also went to every core child (they log at the same level).
+    assert!(
+        a.log_text().contains("heartbeat: version 3.0.6"),
+        "going from debug 0 to 1 logs the version again"
+    );
+
+    // -r with an unchanged configuration: the daemon is told to reread and says so.
+    let out = a.exec(&[bin.as_str(), "-r"])?;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    a.wait_for_log("Configuration unchanged.", WAIT)?;
+    Ok(())
+}
+
+#[test]
+fn realtime_off_is_logged_and_honoured() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &["realtime off"], &[])?;
+    let a = lan.node(0);
+    a.start(ours())?;
+    a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
+    let master = a.master_pid().ok_or("no master")?;
+    assert_eq!(policy(master), Some(0), "SCHED_OTHER expected");
+    assert!(
+        a.log_text()
+            .contains(&format!("Request to set pid {master} to realtime ignored.")),
+        "{}",
+        a.log_text()
+    );
+    Ok(())
+}
