@@ -381,3 +381,55 @@ fn realtime_off_is_logged_and_honoured() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn systemd_notify_ready_reloading_stopping() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &[], &[])?;
+    let a = lan.node(0);
+    let sock_path = a.host_path("/run/notify.sock")?;
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path)?;
+    sock.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let daemon = ours();
+    let bin = daemon.binary().display().to_string();
+    // As systemd runs it: Type=notify, ExecStart=heartbeat -f.
+    let child = a
+        .command(&["env", "NOTIFY_SOCKET=/run/notify.sock", bin.as_str(), "-f"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let next = || -> Result<String> {
+        let mut buf = [0u8; 256];
+        let n = sock.recv(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    };
+    assert_eq!(next()?, "READY=1");
+    assert!(
+        a.log_text()
+            .contains("Comm_now_up(): updating status to active"),
+        "READY only after comm up"
+    );
+    assert!(
+        a.host_path("/run/heartbeat/register")?.exists(),
+        "READY only once the API socket exists"
+    );
+    let master = a.master_pid().ok_or("no master")?;
+    assert_eq!(master, child.id(), "-f keeps the master in the foreground");
+    a.signal(master, nix::sys::signal::Signal::SIGHUP)?;
+    assert_eq!(next()?, "RELOADING=1");
+    assert_eq!(next()?, "READY=1");
+    let out = a.exec(&[bin.as_str(), "-k"])?;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(next()?, "STOPPING=1");
+    // -k returned: the process is gone (the harness reaps it) after a clean shutdown.
+    assert!(
+        !std::path::Path::new(&format!("/proc/{master}/status")).exists() || a.pids().is_empty()
+    );
+    assert!(
+        a.log_text().contains("nodea Heartbeat shutdown complete."),
+        "{}",
+        a.log_text()
+    );
+    Ok(())
+}

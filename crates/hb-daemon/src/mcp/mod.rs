@@ -207,6 +207,8 @@ pub struct Master {
     helpers: HashMap<Pid, OpId>,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
+    /// systemd readiness notifications (`Type=notify`).
+    systemd: crate::sdnotify::Notifier,
 }
 
 impl Master {
@@ -267,6 +269,7 @@ impl Master {
             groups: groups.unwrap_or_default(),
             helpers: HashMap::new(),
             final_phase_at: None,
+            systemd: crate::sdnotify::Notifier::from_env(),
             paths,
             hacf,
             node,
@@ -587,6 +590,8 @@ impl Master {
             );
         }
         self.next_audit = self.now() + API_AUDIT_MS;
+        // Media up, API socket open: ready as far as systemd is concerned.
+        self.systemd.notify("READY=1");
         let active: Vec<String> = self
             .core
             .nodes()
@@ -721,6 +726,7 @@ impl Master {
     }
 
     fn on_reload(&mut self) {
+        self.systemd.notify("RELOADING=1");
         match self.reload.check(&self.paths) {
             crate::reload::Outcome::Unchanged => hb_log!(Prio::Info, "Configuration unchanged."),
             crate::reload::Outcome::NewKeys(keys) => {
@@ -738,5 +744,6 @@ impl Master {
                 "ha.cf changed: the new configuration is valid and takes effect at the next restart of heartbeat."
             ),
         }
+        self.systemd.notify("READY=1");
     }
 }
