@@ -20,6 +20,7 @@ mod lan;
 mod node;
 mod nodefs;
 mod prereq;
+mod probe;
 mod proc;
 mod serial;
 mod wait;
@@ -34,5 +35,6 @@ pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
+pub use probe::{Prober, Reply};
 pub use serial::{SerialCable, SERIAL_DEVICE};
 pub use wait::{wait_for, wait_until};
