@@ -898,3 +898,287 @@ fn status_reading_matches_resource_manager() {
     assert!(!status_means_running("INFO: IPaddr2 Resource is stopped"));
     assert!(!status_means_running("apache2 is not running"));
 }
+
+/// Runs a shipped resource script against a fake OCF agent that records what it was given.
+struct FakeOcf {
+    dir: TempDir,
+}
+
+impl FakeOcf {
+    fn new(agents: &[&str]) -> FakeOcf {
+        let dir = TempDir::new("ocf");
+        let provider = dir.path().join("resource.d/heartbeat");
+        std::fs::create_dir_all(&provider).expect("provider dir");
+        for agent in agents {
+            let p = provider.join(agent);
+            std::fs::write(
+                &p,
+                "#!/bin/sh\n{ echo \"op=$1\"; echo \"instance=$OCF_RESOURCE_INSTANCE\"; \
+                 env | grep '^OCF_RESKEY_' | sort; } > \"$FAKE_OUT\"\nexit ${FAKE_RC:-0}\n",
+            )
+            .expect("fake agent");
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        FakeOcf { dir }
+    }
+
+    /// Runs `script args…` with the agent exiting `rc`; returns (exit code, stdout, record).
+    fn call(&self, script: &str, args: &[&str], rc: i32) -> (Option<i32>, String, Vec<String>) {
+        let record = self.dir.path().join("record");
+        let _ = std::fs::remove_file(&record);
+        let out = run(
+            Command::new(packages().tree.join("etc/ha.d/resource.d").join(script))
+                .args(args)
+                .env("OCF_ROOT", self.dir.path())
+                .env("HA_FUNCS", "/nonexistent/shellfuncs")
+                .env("FAKE_OUT", &record)
+                .env("FAKE_RC", rc.to_string()),
+        );
+        let rec = std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        (out.status.code(), text(&out.stdout), rec)
+    }
+}
+
+#[test]
+fn ocf_wrapper_maps_heartbeat_arguments_to_ocf_parameters() {
+    let agents = [
+        "IPaddr",
+        "IPaddr2",
+        "IPv6addr",
+        "SendArp",
+        "Filesystem",
+        "apache",
+        "MailTo",
+        "Delay",
+        "Dummy",
+    ];
+    let fake = FakeOcf::new(&agents);
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        (
+            "IPaddr",
+            &["10.0.0.1/24/eth0/10.0.0.255", "start"],
+            &[
+                "op=start",
+                "instance=IPaddr_10.0.0.1",
+                "OCF_RESKEY_broadcast=10.0.0.255",
+                "OCF_RESKEY_cidr_netmask=24",
+                "OCF_RESKEY_ip=10.0.0.1",
+                "OCF_RESKEY_lvs_support=0",
+                "OCF_RESKEY_nic=eth0",
+            ],
+        ),
+        (
+            "IPaddr",
+            &["198.18.1.2/24/198.18.1.255", "stop"],
+            &[
+                "op=stop",
+                "instance=IPaddr_198.18.1.2",
+                "OCF_RESKEY_broadcast=198.18.1.255",
+                "OCF_RESKEY_cidr_netmask=24",
+                "OCF_RESKEY_ip=198.18.1.2",
+                "OCF_RESKEY_lvs_support=0",
+            ],
+        ),
+        (
+            "IPaddr2",
+            &["198.18.1.2/24/eth0:web", "status"],
+            &[
+                "op=monitor",
+                "instance=IPaddr2_198.18.1.2",
+                "OCF_RESKEY_cidr_netmask=24",
+                "OCF_RESKEY_ip=198.18.1.2",
+                "OCF_RESKEY_lvs_support=1",
+                "OCF_RESKEY_nic=eth0:web",
+            ],
+        ),
+        (
+            "IPaddr2",
+            &["198.18.1.3", "monitor"],
+            &[
+                "op=monitor",
+                "instance=IPaddr2_198.18.1.3",
+                "OCF_RESKEY_ip=198.18.1.3",
+                "OCF_RESKEY_lvs_support=1",
+            ],
+        ),
+        (
+            "IPv6addr",
+            &["2001:db8::1/64/eth1", "start"],
+            &[
+                "op=start",
+                "instance=IPv6addr_2001:db8::1/64/eth1",
+                "OCF_RESKEY_cidr_netmask=64",
+                "OCF_RESKEY_ipv6addr=2001:db8::1",
+                "OCF_RESKEY_nic=eth1",
+            ],
+        ),
+        (
+            "SendArp",
+            &["198.18.1.2/eth0", "start"],
+            &[
+                "op=start",
+                "instance=SendArp_198.18.1.2",
+                "OCF_RESKEY_ip=198.18.1.2",
+                "OCF_RESKEY_nic=eth0",
+            ],
+        ),
+        (
+            "Filesystem",
+            &["/dev/sdb1", "/data", "ext4", "noatime", "start"],
+            &[
+                "op=start",
+                "instance=Filesystem_/dev/sdb1",
+                "OCF_RESKEY_device=/dev/sdb1",
+                "OCF_RESKEY_directory=/data",
+                "OCF_RESKEY_fstype=ext4",
+                "OCF_RESKEY_options=noatime",
+            ],
+        ),
+        (
+            "apache",
+            &["/etc/apache2/apache2.conf", "stop"],
+            &[
+                "op=stop",
+                "instance=apache_/etc/apache2/apache2.conf",
+                "OCF_RESKEY_configfile=/etc/apache2/apache2.conf",
+            ],
+        ),
+        (
+            "MailTo",
+            &["root@example.org", "failover", "start"],
+            &[
+                "op=start",
+                "instance=MailTo",
+                "OCF_RESKEY_email=root@example.org",
+                "OCF_RESKEY_subject=failover",
+            ],
+        ),
+        (
+            "Delay",
+            &["start"],
+            &["op=start", "instance=Delay_10", "OCF_RESKEY_startdelay=10"],
+        ),
+        (
+            "Delay",
+            &["5", "3", "stop"],
+            &[
+                "op=stop",
+                "instance=Delay_5",
+                "OCF_RESKEY_startdelay=5",
+                "OCF_RESKEY_stopdelay=3",
+            ],
+        ),
+    ];
+    for (script, args, want) in cases {
+        let (code, _, rec) = fake.call(script, args, 0);
+        assert_eq!(code, Some(0), "{script} {args:?}");
+        assert_eq!(&rec, want, "{script} {args:?}");
+    }
+    // Any other agent through the generic wrapper: name=value parameters.
+    let (code, _, rec) = fake.call("hb-ocf-wrapper", &["Dummy", "state=/run/x", "start"], 0);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        rec,
+        [
+            "op=start",
+            "instance=Dummy_/run/x",
+            "OCF_RESKEY_state=/run/x"
+        ]
+    );
+
+    // Verdict lines and exit codes.
+    let (code, out, _) = fake.call("IPaddr2", &["198.18.1.2", "status"], 0);
+    assert_eq!((code, out.trim()), (Some(0), "INFO: IPaddr2 Running OK"));
+    let (code, out, _) = fake.call("IPaddr2", &["198.18.1.2", "status"], 7);
+    assert_eq!(
+        (code, out.trim()),
+        (Some(7), "INFO: IPaddr2 Resource is stopped")
+    );
+    let (code, out, _) = fake.call("IPaddr2", &["198.18.1.2", "start"], 0);
+    assert_eq!((code, out.trim()), (Some(0), "INFO: IPaddr2 Success"));
+    let (code, out, _) = fake.call("IPaddr2", &["198.18.1.2", "start"], 1);
+    assert_eq!(
+        (code, out.trim()),
+        (Some(1), "ERROR: IPaddr2 Generic error")
+    );
+    let (code, out, _) = fake.call("IPaddr2", &["198.18.1.2", "start"], 42);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("Unknown error: 42"), "{out}");
+
+    // Wrong argument counts and operations: usage, exit 1, agent not run.
+    for (script, args) in [
+        ("IPaddr2", &["start"][..]),
+        ("IPaddr2", &["a", "b", "start"][..]),
+        ("SendArp", &["198.18.1.2", "start"][..]),
+        ("Filesystem", &["/dev/sdb1", "start"][..]),
+        ("MailTo", &["start"][..]),
+        ("IPaddr2", &["198.18.1.2", "explode"][..]),
+        ("hb-ocf-wrapper", &["../../bin/sh", "start"][..]),
+    ] {
+        let (code, _, rec) = fake.call(script, args, 0);
+        assert_eq!(code, Some(1), "{script} {args:?}");
+        assert!(rec.is_empty(), "{script} {args:?} must not run the agent");
+    }
+    // A missing agent is reported, not run.
+    let (code, out, _) = fake.call("hb-ocf-wrapper", &["NoSuchAgent", "start"], 0);
+    assert_eq!(code, Some(1));
+    assert!(out.contains("is not an executable file"), "{out}");
+}
+
+#[test]
+fn ocf_script_runs_any_agent_with_instance_settings() {
+    let pkgs = packages();
+    let agent = Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
+    assert!(
+        agent.is_file(),
+        "{} missing: apt-get install resource-agents",
+        agent.display()
+    );
+    let tmp = TempDir::new("ocfdummy");
+    let hadir = tmp.path().join("ha.d");
+    let conf = hadir.join("conf/OCF/Dummy");
+    std::fs::create_dir_all(&conf).expect("conf dir");
+    let state = tmp.path().join("web.state");
+    std::fs::write(
+        conf.join("web"),
+        format!("# instance settings\nstate={}\n", state.display()),
+    )
+    .expect("instance file");
+    let ocf = pkgs.tree.join("etc/ha.d/resource.d/OCF");
+    let op = |operation: &str| {
+        let out = run(Command::new(&ocf)
+            .args(["Dummy", "web", operation])
+            .env("HA_DIR", &hadir)
+            .env("HA_RSCTMP", tmp.path())
+            .env_remove("HA_LOGFILE")
+            .env_remove("HA_DEBUGLOG"));
+        (out.status.code(), text(&out.stdout))
+    };
+    assert_eq!(
+        op("status"),
+        (Some(7), "OCF Resource Dummy::web is stopped\n".into())
+    );
+    assert_eq!(op("start").0, Some(0));
+    assert!(
+        state.exists(),
+        "the agent got OCF_RESKEY_state from the instance file"
+    );
+    assert_eq!(
+        op("status"),
+        (Some(0), "OCF Resource Dummy::web is running\n".into())
+    );
+    assert_eq!(op("stop").0, Some(0));
+    assert!(!state.exists());
+    let (code, out) = op("status");
+    assert_eq!(code, Some(7));
+    assert!(!status_means_running(&out), "{out}");
+    // Unknown instance: not configured.
+    let out = run(Command::new(&ocf)
+        .args(["Dummy", "nosuch", "status"])
+        .env("HA_DIR", &hadir));
+    assert_eq!(out.status.code(), Some(6));
+}
