@@ -562,6 +562,13 @@ fn systemd_unit_is_valid() {
     // systemd's own verdict. The Exec paths are pointed at the extracted package so the check
     // covers the binary we ship; man pages are not installed on the host, hence --man=no.
     // systemd-analyze only warns ("…, ignoring") on bad settings, so any output is a failure.
+    let have_analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"]
+        .iter()
+        .any(|p| Path::new(p).is_file());
+    assert!(
+        have_analyze,
+        "systemd-analyze missing: apt-get install systemd (only its tools are used; nothing is started)"
+    );
     let tmp = TempDir::new("unit");
     let daemon = pkgs.tree.join("usr/libexec/heartbeat/heartbeat");
     let copy = unit.replace(
