@@ -74,8 +74,8 @@ else
 fi
 if [ "$need_build" = yes ]; then
     command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain"
-    say "cargo build --profile $PROFILE -p hb-bin --bins"
-    cargo build --profile "$PROFILE" -p hb-bin --bins
+    say "cargo build --profile $PROFILE -p hb-bin -p hb-client --bins"
+    cargo build --profile "$PROFILE" -p hb-bin -p hb-client --bins
 fi
 for b in "${REQUIRED_BINS[@]}"; do
     [ -x "$BIN/$b" ] || die "$BIN/$b was not built"
@@ -102,12 +102,9 @@ if [ -x "$BIN/ipfail" ]; then
 else
     OPTIONAL="$OPTIONAL ipfail"
 fi
-if [ -x "$BIN/cl_status" ]; then
-    # setgid haclient is applied by postinst (the group may not exist yet).
-    put 0555 "$BIN/cl_status" usr/bin/cl_status
-else
-    OPTIONAL="$OPTIONAL cl_status"
-fi
+[ -x "$BIN/cl_status" ] || die "$BIN/cl_status is missing (cargo build -p hb-client)"
+# setgid haclient is applied by postinst (the group may not exist yet).
+put 0555 "$BIN/cl_status" usr/bin/cl_status
 [ -z "$OPTIONAL" ] || say "not built, not packaged:$OPTIONAL"
 put 0755 "$BIN/hb_standby" usr/share/heartbeat/hb_standby
 put 0755 "$BIN/hb_takeover" usr/share/heartbeat/hb_takeover

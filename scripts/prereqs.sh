@@ -21,6 +21,8 @@ REQUIREMENTS=(
     "procps ps"
     "psmisc fuser"
     "iputils-ping ping"
+    "rpm rpmbuild"
+    "systemd systemd-analyze"
 )
 
 satisfied() { # satisfied PACKAGE [FILE|COMMAND]
