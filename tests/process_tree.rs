@@ -433,3 +433,31 @@ fn systemd_notify_ready_reloading_stopping() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn a_hung_child_is_killed_and_replaced() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &[], &[])?;
+    let a = lan.node(0);
+    a.start(ours())?;
+    a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
+    let title = "heartbeat: FIFO reader";
+    let old = pid_titled(a, title).ok_or("no FIFO reader")?;
+    // A stopped process is alive but does nothing: the master must notice through the shared
+    // process table (deadtime 5 s, so the limit is 10 s) and replace it.
+    a.signal(old, nix::sys::signal::Signal::SIGSTOP)?;
+    wait_for(
+        "the hung FIFO reader to be replaced",
+        Duration::from_secs(20),
+        POLL,
+        || pid_titled(a, title).is_some_and(|p| p != old),
+        || a.log_text(),
+    )?;
+    let log = a.log_text();
+    assert!(
+        log.contains(&format!("Core heartbeat process HBFIFO (pid {old}) hung")),
+        "{log}"
+    );
+    assert!(log.contains("Restarting HBFIFO process."), "{log}");
+    Ok(())
+}

@@ -70,7 +70,12 @@ impl Master {
         let keep = Self::child_keep(&[child_end.as_raw_fd()]);
         let rt = self.child_realtime();
         let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
-            crate::fifo_reader::run(&fifo, child_end, master, || {
+            let alive = || {
+                if let Some((_, slot)) = table.find_pid(Pid::this()) {
+                    slot.touch();
+                }
+            };
+            crate::fifo_reader::run(&fifo, child_end, master, alive, || {
                 table
                     .slots()
                     .filter_map(|s| s.pid())
