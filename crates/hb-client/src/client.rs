@@ -593,7 +593,9 @@ impl Client {
         // for that (briefly) means a sign-on that follows — the next
         // cl_status of a script — never races with our removal.
         let _ = self.stream.shutdown(std::net::Shutdown::Write);
-        let _ = self.stream.set_read_timeout(Some(std::time::Duration::from_secs(1)));
+        let _ = self
+            .stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(1)));
         let mut sink = [0u8; 4096];
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         while std::time::Instant::now() < deadline {
