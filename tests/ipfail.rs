@@ -1,0 +1,161 @@
+//! Ping nodes and ipfail (protocol.md §11.5–11.6, daemon.md §9), in network namespaces.
+//!
+//! * `ping_node_*`: one node pings the client namespace (198.18.0.50). The real cl_status run
+//!   inside the node must show it as a node of type `ping` with status `ping`; dropping ICMP in
+//!   the client namespace must make it `dead` after `deadping`, and lifting the drop must bring
+//!   it back. Run against the real daemon too, so the expectations are the C daemon's.
+//! * `ipfail_*`: two nodes (heartbeat on eth0 and eth1), a VIP group, the client as ping node
+//!   and ipfail respawned by heartbeat. Cutting the active node's path to the ping node (an
+//!   nftables drop of ICMP inside that node, the heartbeat links stay up) must move the VIP to
+//!   the standby, which still reaches the ping node.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use hb_tests::{wait_for, ConfigBuilder, Daemon, Lan, LanSpec, Node, Result, CLIENT_IP};
+
+const POLL: Duration = Duration::from_millis(250);
+/// Comm up plus the first echo replies (initdead 10 s).
+const CONVERGE: Duration = Duration::from_secs(40);
+/// deadping (= deadtime 5 s) plus slack.
+const DETECT: Duration = Duration::from_secs(20);
+/// The real and our Rust ipfail, as respawned by heartbeat.
+const REAL_IPFAIL: &str = "/usr/libexec/heartbeat/ipfail";
+const VIP: &str = "198.18.0.100";
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Waits until `cl_status ARGS` inside `node` prints `want`.
+fn wait_cl_status(node: &Node, args: &[&str], want: &str, timeout: Duration) -> Result<()> {
+    wait_for(
+        &format!("`cl_status {}` on {} to print {want:?}", args.join(" "), node.name()),
+        timeout,
+        POLL,
+        || node.cl_status(args).is_ok_and(|s| s == want),
+        || {
+            format!(
+                "last answer: {:?}\nlast lines of {}'s ha-log:\n{}",
+                node.cl_status(args),
+                node.name(),
+                last_lines(&node.log_text(), 25)
+            )
+        },
+    )
+}
+
+/// nftables table (inet family) that drops ICMP echo traffic in the namespace it is loaded into.
+const DROP_TABLE: &str = "hbt_icmp_drop";
+
+fn drop_icmp_ruleset(hook: &str, match_expr: &str) -> String {
+    format!(
+        "table inet {DROP_TABLE} {{\n  chain c {{\n    type filter hook {hook} priority 0; policy accept;\n    {match_expr} drop\n  }}\n}}\n"
+    )
+}
+
+/// Makes the client namespace ignore pings (echo requests are dropped on input).
+fn client_drop_icmp(lan: &Lan, on: bool) -> Result<()> {
+    let script = if on {
+        format!(
+            "nft -f - <<'EOF'\n{}EOF\n",
+            drop_icmp_ruleset("input", "icmp type echo-request")
+        )
+    } else {
+        format!("nft delete table inet {DROP_TABLE}")
+    };
+    let out = lan.client_exec(&["sh", "-c", &script])?;
+    if !out.status.success() {
+        return Err(hb_tests::Error::Invalid(format!(
+            "nft in the client namespace failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// Cuts (or restores) `node`'s path to `target`: ICMP to it is dropped on output.
+fn node_drop_icmp_to(node: &Node, target: Ipv4Addr, on: bool) -> Result<()> {
+    let script = if on {
+        format!(
+            "nft -f - <<'EOF'\n{}EOF\n",
+            drop_icmp_ruleset("output", &format!("ip daddr {target} ip protocol icmp"))
+        )
+    } else {
+        format!("nft delete table inet {DROP_TABLE}")
+    };
+    let out = node.sh(&script)?;
+    if !out.status.success() {
+        return Err(hb_tests::Error::Invalid(format!(
+            "nft in {} failed: {}",
+            node.name(),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// One node pinging the client: status `ping`, type `ping`, listed; ICMP dropped → `dead` (and
+/// the C daemon's log lines); ICMP back → `ping` again.
+fn ping_node_follows_icmp(daemon: Daemon) -> Result<()> {
+    let lan = Lan::new(1)?;
+    let a = lan.node(0);
+    let ping = CLIENT_IP.to_string();
+    let config = ConfigBuilder::new(&lan.node_names())
+        .bcast("eth0")
+        .ping(CLIENT_IP)
+        .build();
+    a.apply(&config)?;
+    a.start(daemon)?;
+    wait_cl_status(a, &["nodestatus", &ping], "ping", CONVERGE)?;
+    assert_eq!(a.cl_status(&["nodetype", &ping])?, "ping");
+    let nodes = a.cl_status(&["listnodes"])?;
+    assert!(
+        nodes.lines().any(|l| l.trim() == ping),
+        "listnodes lacks the ping node:\n{nodes}"
+    );
+    assert_eq!(a.cl_status(&["hblinkstatus", &ping, &ping])?, "up");
+    a.wait_for_log(&format!("Link {ping}:{ping} up."), DETECT)?;
+    a.wait_for_log(
+        &format!("Status update for node {ping}: status ping"),
+        DETECT,
+    )?;
+    // The medium's children carry the C's titles.
+    let ps = a.exec_ok(&["ps", "-eo", "args"])?;
+    for title in [
+        format!("heartbeat: write: ping {ping}"),
+        format!("heartbeat: read: ping {ping}"),
+    ] {
+        assert!(ps.lines().any(|l| l.trim() == title), "no {title:?} in\n{ps}");
+    }
+
+    client_drop_icmp(&lan, true)?;
+    a.wait_for_log(&format!("node {ping}: is dead"), DETECT)?;
+    wait_cl_status(a, &["nodestatus", &ping], "dead", DETECT)?;
+    a.wait_for_log(&format!("Link {ping}:{ping} dead."), DETECT)?;
+
+    client_drop_icmp(&lan, false)?;
+    wait_cl_status(a, &["nodestatus", &ping], "ping", DETECT)?;
+    let back = format!("Status update for node {ping}: status ping");
+    wait_for(
+        "the ping node's return in the log",
+        DETECT,
+        POLL,
+        || a.log_text().matches(&back).count() >= 2,
+        || last_lines(&a.log_text(), 25),
+    )?;
+    // No stop: a lone node without resources keeps delaying its shutdown (the C daemon too);
+    // dropping the Lan kills everything.
+    Ok(())
+}
+
+#[test]
+fn ping_node_real() -> Result<()> {
+    ping_node_follows_icmp(Daemon::Real)
+}
+
+#[test]
+fn ping_node_ours() -> Result<()> {
+    ping_node_follows_icmp(Daemon::ours()?)
+}
