@@ -31,7 +31,11 @@ fn last_lines(text: &str, n: usize) -> String {
 /// Waits until `cl_status ARGS` inside `node` prints `want`.
 fn wait_cl_status(node: &Node, args: &[&str], want: &str, timeout: Duration) -> Result<()> {
     wait_for(
-        &format!("`cl_status {}` on {} to print {want:?}", args.join(" "), node.name()),
+        &format!(
+            "`cl_status {}` on {} to print {want:?}",
+            args.join(" "),
+            node.name()
+        ),
         timeout,
         POLL,
         || node.cl_status(args).is_ok_and(|s| s == want),
@@ -127,7 +131,10 @@ fn ping_node_follows_icmp(daemon: Daemon) -> Result<()> {
         format!("heartbeat: write: ping {ping}"),
         format!("heartbeat: read: ping {ping}"),
     ] {
-        assert!(ps.lines().any(|l| l.trim() == title), "no {title:?} in\n{ps}");
+        assert!(
+            ps.lines().any(|l| l.trim() == title),
+            "no {title:?} in\n{ps}"
+        );
     }
 
     client_drop_icmp(&lan, true)?;
@@ -158,4 +165,175 @@ fn ping_node_real() -> Result<()> {
 #[test]
 fn ping_node_ours() -> Result<()> {
     ping_node_follows_icmp(Daemon::ours()?)
+}
+
+/// Which ipfail a node respawns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ipfail {
+    /// Debian's `/usr/libexec/heartbeat/ipfail`.
+    Real,
+    /// Ours, `ipfail` next to our `heartbeat` in the target directory.
+    Ours,
+}
+
+impl Ipfail {
+    fn path(self) -> Result<String> {
+        match self {
+            Ipfail::Real => Ok(REAL_IPFAIL.to_string()),
+            Ipfail::Ours => {
+                let d = Daemon::ours()?;
+                let p = d
+                    .binary()
+                    .parent()
+                    .map(|dir| dir.join("ipfail"))
+                    .filter(|p| p.is_file())
+                    .ok_or_else(|| {
+                        hb_tests::Error::Invalid(
+                            "our ipfail binary is missing: run `cargo build --workspace --all-targets`"
+                                .into(),
+                        )
+                    })?;
+                Ok(p.to_string_lossy().into_owned())
+            }
+        }
+    }
+}
+
+/// Whether `node` holds the VIP on eth0.
+fn has_vip(node: &Node) -> bool {
+    node.exec_ok(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
+        .is_ok_and(|s| s.contains(&format!(" {VIP}/")))
+}
+
+fn wait_vip(holder: &Node, other: &Node, timeout: Duration) -> Result<()> {
+    wait_for(
+        &format!("the VIP {VIP} on {} only", holder.name()),
+        timeout,
+        POLL,
+        || has_vip(holder) && !has_vip(other),
+        || {
+            format!(
+                "VIP on {}: {}, on {}: {}\n{}'s ha-log:\n{}\n{}'s ha-log:\n{}",
+                holder.name(),
+                has_vip(holder),
+                other.name(),
+                has_vip(other),
+                holder.name(),
+                last_lines(&holder.log_text(), 40),
+                other.name(),
+                last_lines(&other.log_text(), 40)
+            )
+        },
+    )
+}
+
+/// Two nodes with heartbeat on both LANs, the VIP group on nodea, the client as ping node and
+/// ipfail respawned by heartbeat on each node. ipfail signs on (`cl_status clientstatus`), then
+/// nodea loses its path to the ping node while the heartbeat links stay up: the VIP must move
+/// to nodeb, with ipfail's log lines on both sides.
+fn ipfail_moves_vip(daemons: [Daemon; 2], ipfails: [Ipfail; 2]) -> Result<()> {
+    let lan = Lan::with_spec(LanSpec {
+        nodes: 2,
+        second_lan: true,
+    })?;
+    let names = lan.node_names();
+    let (a, b) = (lan.node(0), lan.node(1));
+    for (node, ipfail) in lan.nodes().iter().zip(ipfails) {
+        let config = ConfigBuilder::new(&names)
+            .bcast("eth0")
+            .bcast("eth1")
+            .auto_failback("on")
+            .ping(CLIENT_IP)
+            .respawn("hacluster", &ipfail.path()?)
+            .extra("apiauth ipfail gid=haclient uid=hacluster")
+            .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
+            .build();
+        node.apply(&config)?;
+    }
+    for (node, d) in lan.nodes().iter().zip(daemons) {
+        node.start(d)?;
+    }
+    let ping = CLIENT_IP.to_string();
+    for node in [a, b] {
+        for peer in [a, b] {
+            wait_cl_status(node, &["nodestatus", peer.name()], "active", CONVERGE)?;
+        }
+        wait_cl_status(node, &["nodestatus", &ping], "ping", CONVERGE)?;
+    }
+    wait_vip(a, b, CONVERGE)?;
+    // ipfail signed on as the named client `ipfail` on both nodes (real cl_status, seen from
+    // each node).
+    for node in [a, b] {
+        for target in [a, b] {
+            wait_cl_status(
+                node,
+                &["clientstatus", target.name(), "ipfail"],
+                "online",
+                CONVERGE,
+            )?;
+        }
+    }
+    // Both ipfails compared their counts once the second one joined.
+    wait_for(
+        "ipfail's first comparison",
+        DETECT,
+        POLL,
+        || {
+            [a, b]
+                .iter()
+                .any(|n| n.log_text().contains("Ping node count is balanced."))
+        },
+        || {
+            format!(
+                "{}\n{}",
+                last_lines(&a.log_text(), 30),
+                last_lines(&b.log_text(), 30)
+            )
+        },
+    )?;
+
+    node_drop_icmp_to(a, CLIENT_IP, true)?;
+    wait_cl_status(a, &["nodestatus", &ping], "dead", DETECT)?;
+    // Heartbeat itself still sees both nodes over both LANs.
+    assert_eq!(a.cl_status(&["nodestatus", "nodeb"])?, "active");
+    assert_eq!(b.cl_status(&["nodestatus", &ping])?, "ping");
+    wait_vip(b, a, Duration::from_secs(30))?;
+    a.wait_for_log(
+        "Giving up because we were told that we have less ping nodes.",
+        DETECT,
+    )?;
+    b.wait_for_log(
+        "Telling other node that we have more visible ping nodes.",
+        DETECT,
+    )?;
+    Ok(())
+}
+
+#[test]
+fn ipfail_real_real_daemons() -> Result<()> {
+    ipfail_moves_vip([Daemon::Real, Daemon::Real], [Ipfail::Real, Ipfail::Real])
+}
+
+#[test]
+fn ipfail_real_on_our_daemons() -> Result<()> {
+    ipfail_moves_vip(
+        [Daemon::ours()?, Daemon::ours()?],
+        [Ipfail::Real, Ipfail::Real],
+    )
+}
+
+#[test]
+fn ipfail_ours_on_our_daemons() -> Result<()> {
+    ipfail_moves_vip(
+        [Daemon::ours()?, Daemon::ours()?],
+        [Ipfail::Ours, Ipfail::Ours],
+    )
+}
+
+#[test]
+fn ipfail_mixed_cluster() -> Result<()> {
+    ipfail_moves_vip(
+        [Daemon::Real, Daemon::ours()?],
+        [Ipfail::Real, Ipfail::Ours],
+    )
 }
