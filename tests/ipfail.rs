@@ -167,6 +167,78 @@ fn ping_node_ours() -> Result<()> {
     ping_node_follows_icmp(Daemon::ours()?)
 }
 
+/// Makes `node` ignore pings (echo requests dropped on input).
+fn node_ignore_pings(node: &Node, on: bool) -> Result<()> {
+    let script = if on {
+        format!(
+            "nft -f - <<'EOF'\n{}EOF\n",
+            drop_icmp_ruleset("input", "icmp type echo-request")
+        )
+    } else {
+        format!("nft delete table inet {DROP_TABLE}")
+    };
+    let out = node.sh(&script)?;
+    if !out.status.success() {
+        return Err(hb_tests::Error::Invalid(format!(
+            "nft in {} failed: {}",
+            node.name(),
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(())
+}
+
+/// `ping_group grp <client> <nodeb>` on nodea alone (nodeb only answers pings): the group is
+/// `ping` while any member answers, `dead` when none does, `ping` again when one is back.
+fn ping_group_any_member(daemon: Daemon) -> Result<()> {
+    let lan = Lan::new(2)?;
+    let (a, b) = (lan.node(0), lan.node(1));
+    let config = ConfigBuilder::new(&[a.name()])
+        .bcast("eth0")
+        .extra(&format!("ping_group grp {CLIENT_IP} {}", b.ip()))
+        .build();
+    a.apply(&config)?;
+    a.start(daemon)?;
+    wait_cl_status(a, &["nodestatus", "grp"], "ping", CONVERGE)?;
+    assert_eq!(a.cl_status(&["nodetype", "grp"])?, "ping");
+    let ps = a.exec_ok(&["ps", "-eo", "args"])?;
+    assert!(
+        ps.lines()
+            .any(|l| l.trim() == "heartbeat: read: ping_group grp"),
+        "{ps}"
+    );
+    // One member silent: the other keeps the group alive for longer than deadping.
+    client_drop_icmp(&lan, true)?;
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(8) {
+        assert_eq!(
+            a.cl_status(&["nodestatus", "grp"])?,
+            "ping",
+            "{}",
+            last_lines(&a.log_text(), 20)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Both silent: dead.
+    node_ignore_pings(b, true)?;
+    a.wait_for_log("node grp: is dead", DETECT)?;
+    wait_cl_status(a, &["nodestatus", "grp"], "dead", DETECT)?;
+    // One back: alive again.
+    node_ignore_pings(b, false)?;
+    wait_cl_status(a, &["nodestatus", "grp"], "ping", DETECT)?;
+    Ok(())
+}
+
+#[test]
+fn ping_group_real() -> Result<()> {
+    ping_group_any_member(Daemon::Real)
+}
+
+#[test]
+fn ping_group_ours() -> Result<()> {
+    ping_group_any_member(Daemon::ours()?)
+}
+
 /// Which ipfail a node respawns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ipfail {
