@@ -96,16 +96,11 @@ strip_bin() {
 
 say "staging $VERSION ($PROFILE binaries) in $STAGE"
 put 0755 "$BIN/heartbeat" usr/libexec/heartbeat/heartbeat
-OPTIONAL=""
-if [ -x "$BIN/ipfail" ]; then
-    put 0755 "$BIN/ipfail" usr/libexec/heartbeat/ipfail
-else
-    OPTIONAL="$OPTIONAL ipfail"
-fi
+[ -x "$BIN/ipfail" ] || die "$BIN/ipfail is missing (cargo build -p hb-bin)"
+put 0755 "$BIN/ipfail" usr/libexec/heartbeat/ipfail
 [ -x "$BIN/cl_status" ] || die "$BIN/cl_status is missing (cargo build -p hb-client)"
 # setgid haclient is applied by postinst (the group may not exist yet).
 put 0555 "$BIN/cl_status" usr/bin/cl_status
-[ -z "$OPTIONAL" ] || say "not built, not packaged:$OPTIONAL"
 put 0755 "$BIN/hb_standby" usr/share/heartbeat/hb_standby
 put 0755 "$BIN/hb_takeover" usr/share/heartbeat/hb_takeover
 for f in "$STAGE/usr/libexec/heartbeat/"* "$STAGE/usr/share/heartbeat/"* "$STAGE"/usr/bin/*; do
