@@ -122,3 +122,51 @@ fn real_cl_status_sees_the_same_cluster_through_both_daemons() -> Result<()> {
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     Ok(())
 }
+
+#[test]
+fn a_client_without_permission_is_refused_and_logged() -> Result<()> {
+    let lan = Lan::new(2)?;
+    let config = ConfigBuilder::new(&["nodea"]).bcast("eth0").build();
+    let a = lan.node(0);
+    a.apply(&config)?;
+    a.start(Daemon::ours()?)?;
+    a.wait_for_log(
+        "Comm_now_up(): updating status to active",
+        Duration::from_secs(20),
+    )?;
+    // Our cl_status binary is not setgid haclient. Run as hacluster with primary group
+    // nogroup and haclient only as a supplementary group, it can reach the socket (the
+    // directory is 0750 hacluster:haclient) but matches no apiauth rule for casual clients
+    // (anon = uid root or primary gid haclient; supplementary groups do not count).
+    let ours = Daemon::ours()?;
+    let cl_status = ours.binary().with_file_name("cl_status");
+    let cmd = format!("{} hbstatus", cl_status.display());
+    let out = a.exec(&[
+        "setpriv",
+        "--reuid=hacluster",
+        "--regid=nogroup",
+        "--groups=haclient",
+        "sh",
+        "-c",
+        &cmd,
+    ])?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.trim(),
+        "Heartbeat is apparently running on this machine, but refuses my connection",
+        "{out:?}"
+    );
+    wait_for(
+        "the refusal in the log",
+        Duration::from_secs(5),
+        Duration::from_millis(100),
+        || a.log_text().contains("failed authorization"),
+        || a.log_text(),
+    )?;
+    // Root is still served.
+    assert_eq!(
+        run(a, &["hbstatus"])?.1.trim(),
+        "Heartbeat is running on this machine."
+    );
+    Ok(())
+}
