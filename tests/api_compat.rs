@@ -119,6 +119,28 @@ fn real_cl_status_sees_the_same_cluster_through_both_daemons() -> Result<()> {
             "cl_status hbstatus -v:\n  real: {real:?}\n  ours: {ours:?}"
         ));
     }
+    // Our cl_status gives the real tool's text too (run against each daemon).
+    let ours_bin = Daemon::ours()?.binary().with_file_name("cl_status");
+    let ours_bin = ours_bin.display().to_string();
+    for node in [a, b] {
+        for args in cases {
+            let real = run(node, args)?;
+            let mut full = vec![ours_bin.as_str()];
+            full.extend_from_slice(args);
+            let out = node.exec(&full)?;
+            let ours = (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            );
+            if real != ours {
+                differences.push(format!(
+                    "on {}: cl_status {}:\n  real tool: {real:?}\n  our tool:  {ours:?}",
+                    node.name(),
+                    args.join(" ")
+                ));
+            }
+        }
+    }
     assert!(differences.is_empty(), "{}", differences.join("\n"));
     Ok(())
 }
