@@ -33,6 +33,7 @@ use crate::respawn::{self};
 
 mod children;
 mod clients_api;
+mod drops;
 mod resources;
 mod shutdown;
 
@@ -207,6 +208,8 @@ pub struct Master {
     helpers: HashMap<Pid, OpId>,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
+    /// Rate limit of the log lines about rejected packets.
+    drops: drops::DropReport,
 }
 
 impl Master {
@@ -259,7 +262,12 @@ impl Master {
                 mode: hacf.auto_failback,
             })
         });
+        let drops = drops::DropReport::new(
+            u64::try_from(start.elapsed().as_millis()).unwrap_or(0),
+            drops::DROP_REPORT_INTERVAL_MS,
+        );
         let mut m = Master {
+            drops,
             reload,
             api,
             next_audit: 0,
@@ -386,7 +394,10 @@ impl Master {
     }
 
     fn next_timer(&self) -> u64 {
-        let mut t = self.next_tickle.min(self.next_loadavg);
+        let mut t = self
+            .next_tickle
+            .min(self.next_loadavg)
+            .min(self.drops.deadline());
         if let Some(d) = self.rsc.as_ref().and_then(ResourceManager::next_deadline) {
             t = t.min(d);
         }
@@ -408,6 +419,9 @@ impl Master {
     }
 
     fn timers(&mut self, now: u64) {
+        if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
+            logging::emit(level, &text);
+        }
         if let Some(r) = self.rsc.as_mut() {
             r.tick(now);
         }
@@ -518,7 +532,9 @@ impl Master {
 
     fn on_event(&mut self, ev: Event) {
         if let Some((level, text)) = ev.log_line() {
-            logging::emit(level, &text);
+            if self.drops.admit(&ev) {
+                logging::emit(level, &text);
+            }
         }
         let now = self.now();
         match &ev {
