@@ -21,6 +21,7 @@ mod lan;
 mod netns_io;
 mod node;
 mod nodefs;
+mod pcap;
 mod prereq;
 mod probe;
 mod proc;
@@ -41,6 +42,7 @@ pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
+pub use pcap::udp_payloads;
 pub use probe::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};
 pub use scenario::{

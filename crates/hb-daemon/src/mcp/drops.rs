@@ -52,6 +52,8 @@ pub struct DropReport {
     base: [u64; DropReason::ALL.len()],
     /// Per-packet lines logged in this interval, per kind.
     logged: [bool; Kind::COUNT],
+    /// Undecodable FIFO messages in this interval.
+    fifo_bad: u64,
 }
 
 impl DropReport {
@@ -62,6 +64,7 @@ impl DropReport {
             until: now.saturating_add(interval_ms.max(1)),
             base: [0; DropReason::ALL.len()],
             logged: [false; Kind::COUNT],
+            fifo_bad: 0,
         }
     }
 
@@ -79,6 +82,13 @@ impl DropReport {
         };
         let seen = &mut self.logged[kind as usize];
         !std::mem::replace(seen, true)
+    }
+
+    /// Counts an undecodable message from the FIFO; true for the first of
+    /// the interval (log it), false for the others (the summary counts them).
+    pub fn fifo_bad(&mut self) -> bool {
+        self.fifo_bad += 1;
+        self.fifo_bad == 1
     }
 
     /// At or after the end of an interval: the summary line of what the
@@ -103,6 +113,11 @@ impl DropReport {
         self.logged = [false; Kind::COUNT];
         // Skip missed intervals (a long stall) instead of catching up.
         self.until = now.saturating_add(self.interval_ms);
+        let fifo = std::mem::take(&mut self.fifo_bad);
+        if fifo > 0 {
+            total += fifo;
+            parts.push(format!("{fifo} undecodable FIFO messages"));
+        }
         (total > 0).then(|| {
             (
                 Level::Warn,
@@ -172,6 +187,19 @@ mod tests {
             "{line}"
         );
         assert_eq!(r.deadline(), 40_000);
+    }
+
+    #[test]
+    fn fifo_garbage_is_logged_once_then_summed_up() {
+        let c = engine();
+        let mut r = DropReport::new(0, 10_000);
+        assert!(r.fifo_bad());
+        assert!(!r.fifo_bad() && !r.fifo_bad());
+        assert_eq!(
+            r.tick(10_000, c.counters()).map(|l| l.1),
+            Some("Dropped 3 bad packets in the last 10 s: 3 undecodable FIFO messages".into())
+        );
+        assert!(r.fifo_bad(), "first of the next interval is logged");
     }
 
     #[test]

@@ -666,7 +666,11 @@ impl Master {
                         hb_log!(Prio::Error, "message from FIFO not sent: {e}");
                     }
                 }
-                Err(e) => hb_log!(Prio::Error, "bad message from FIFO dropped: {e}"),
+                Err(e) => {
+                    if self.drops.fifo_bad() {
+                        hb_log!(Prio::Error, "bad message from FIFO dropped: {e}");
+                    }
+                }
             }
         }
         self.drain_core();
