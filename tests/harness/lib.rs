@@ -39,10 +39,10 @@ pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, M
 pub use netns_io::{in_netns, udp_socket_in};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
+pub use pcap::udp_payloads;
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
-pub use pcap::udp_payloads;
 pub use probe::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};
 pub use scenario::{

@@ -92,7 +92,9 @@ mod tests {
         };
         let p = udp_payloads(&bytes, 694);
         assert!(p.len() > 20, "{} datagrams", p.len());
-        assert!(p.iter().all(|d| d.starts_with(b"###\n") || d.starts_with(b">>>\n")));
+        assert!(p
+            .iter()
+            .all(|d| d.starts_with(b"###\n") || d.starts_with(b">>>\n")));
         for cut in [0, 10, 24, 100, bytes.len() / 2] {
             let _ = udp_payloads(&bytes[..cut], 694);
         }
