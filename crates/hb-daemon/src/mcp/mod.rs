@@ -314,8 +314,12 @@ impl Master {
         match hb_sys::watchdog::Watchdog::open(&dev, self.hacf.deadtime_ms) {
             Ok(mut w) => {
                 hb_log!(Prio::Notice, "Using watchdog device: {}", dev.display());
-                let _ = w.tickle();
-                self.watchdog = Some(w);
+                // A device that opens but refuses writes must be reported
+                // now, not silently dropped by the first tickle.
+                match w.tickle() {
+                    Ok(()) => self.watchdog = Some(w),
+                    Err(e) => Self::watchdog_failed(&dev, &e),
+                }
             }
             Err(e) => hb_log!(
                 Prio::Error,
@@ -323,6 +327,15 @@ impl Master {
                 dev.display()
             ),
         }
+    }
+
+    /// The C daemon's line when a tickle fails; the watchdog is closed.
+    fn watchdog_failed(dev: &std::path::Path, e: &dyn std::fmt::Display) {
+        hb_log!(
+            Prio::Error,
+            "Watchdog write failure: closing {}!: {e}",
+            dev.display()
+        );
     }
 
     pub(super) fn now(&self) -> u64 {
@@ -442,10 +455,8 @@ impl Master {
         if now >= self.next_tickle {
             if let Some(w) = self.watchdog.as_mut() {
                 if let Err(e) = w.tickle() {
-                    hb_log!(
-                        Prio::Error,
-                        "Watchdog write failure: closing watchdog!: {e}"
-                    );
+                    let dev = self.hacf.watchdog.clone().unwrap_or_default();
+                    Self::watchdog_failed(&dev, &e);
                     self.watchdog = None;
                 }
             }
