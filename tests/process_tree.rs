@@ -313,3 +313,151 @@ fn watchdog_fifo_and_control_commands() -> Result<()> {
     );
     Ok(())
 }
+
+/// Scheduling policy of a process from /proc (field 41 of stat): 2 = SCHED_RR.
+fn policy(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(") ")?.1;
+    // Fields after the command start at field 3; policy is field 41.
+    after
+        .split_whitespace()
+        .nth(41 - 3)
+        .and_then(|p| p.parse().ok())
+}
+
+#[test]
+fn realtime_debug_signals_and_reload() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &[], &[])?;
+    let a = lan.node(0);
+    let daemon = ours();
+    let bin = daemon.binary().display().to_string();
+    a.start(daemon)?;
+    a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
+    let master = a.master_pid().ok_or("no master")?;
+    // The C daemon runs its core processes SCHED_RR (realtime on by default).
+    for (pid, _, title) in ps(a) {
+        assert_eq!(policy(pid), Some(2), "{title} ({pid}) is not SCHED_RR");
+    }
+    // SIGUSR1 raises the debug level; debug lines then reach the debug file.
+    a.signal(master, nix::sys::signal::Signal::SIGUSR1)?;
+    wait_for(
+        "debug level 1 in the debug file",
+        WAIT,
+        POLL,
+        || {
+            a.debug_log_text()
+                .contains(&format!("debug now set to 1 [pid {master}]"))
+        },
+        || a.debug_log_text(),
+    )?;
+    // SIGUSR1 also went to every core child (they log at the same level).
+    assert!(
+        a.log_text().contains("heartbeat: version 3.0.6"),
+        "going from debug 0 to 1 logs the version again"
+    );
+
+    // -r with an unchanged configuration: the daemon is told to reread and says so.
+    let out = a.exec(&[bin.as_str(), "-r"])?;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    a.wait_for_log("Configuration unchanged.", WAIT)?;
+    Ok(())
+}
+
+#[test]
+fn realtime_off_is_logged_and_honoured() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &["realtime off"], &[])?;
+    let a = lan.node(0);
+    a.start(ours())?;
+    a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
+    let master = a.master_pid().ok_or("no master")?;
+    assert_eq!(policy(master), Some(0), "SCHED_OTHER expected");
+    assert!(
+        a.log_text()
+            .contains(&format!("Request to set pid {master} to realtime ignored.")),
+        "{}",
+        a.log_text()
+    );
+    Ok(())
+}
+
+#[test]
+fn systemd_notify_ready_reloading_stopping() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &[], &[])?;
+    let a = lan.node(0);
+    let sock_path = a.host_path("/run/notify.sock")?;
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path)?;
+    sock.set_read_timeout(Some(Duration::from_secs(20)))?;
+    let daemon = ours();
+    let bin = daemon.binary().display().to_string();
+    // As systemd runs it: Type=notify, ExecStart=heartbeat -f.
+    let child = a
+        .command(&["env", "NOTIFY_SOCKET=/run/notify.sock", bin.as_str(), "-f"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let next = || -> Result<String> {
+        let mut buf = [0u8; 256];
+        let n = sock.recv(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf[..n]).into_owned())
+    };
+    assert_eq!(next()?, "READY=1");
+    assert!(
+        a.log_text()
+            .contains("Comm_now_up(): updating status to active"),
+        "READY only after comm up"
+    );
+    assert!(
+        a.host_path("/run/heartbeat/register")?.exists(),
+        "READY only once the API socket exists"
+    );
+    let master = a.master_pid().ok_or("no master")?;
+    assert_eq!(master, child.id(), "-f keeps the master in the foreground");
+    a.signal(master, nix::sys::signal::Signal::SIGHUP)?;
+    assert_eq!(next()?, "RELOADING=1");
+    assert_eq!(next()?, "READY=1");
+    let out = a.exec(&[bin.as_str(), "-k"])?;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(next()?, "STOPPING=1");
+    // -k returned: the process is gone (the harness reaps it) after a clean shutdown.
+    assert!(
+        !std::path::Path::new(&format!("/proc/{master}/status")).exists() || a.pids().is_empty()
+    );
+    assert!(
+        a.log_text().contains("nodea Heartbeat shutdown complete."),
+        "{}",
+        a.log_text()
+    );
+    Ok(())
+}
+
+#[test]
+fn a_hung_child_is_killed_and_replaced() -> Result<()> {
+    let lan = Lan::new(2)?;
+    solo(&lan, &[], &[])?;
+    let a = lan.node(0);
+    a.start(ours())?;
+    a.wait_for_log("Comm_now_up(): updating status to active", WAIT)?;
+    let title = "heartbeat: FIFO reader";
+    let old = pid_titled(a, title).ok_or("no FIFO reader")?;
+    // A stopped process is alive but does nothing: the master must notice through the shared
+    // process table (deadtime 5 s, so the limit is 10 s) and replace it.
+    a.signal(old, nix::sys::signal::Signal::SIGSTOP)?;
+    wait_for(
+        "the hung FIFO reader to be replaced",
+        Duration::from_secs(20),
+        POLL,
+        || pid_titled(a, title).is_some_and(|p| p != old),
+        || a.log_text(),
+    )?;
+    let log = a.log_text();
+    assert!(
+        log.contains(&format!("Core heartbeat process HBFIFO (pid {old}) hung")),
+        "{log}"
+    );
+    assert!(log.contains("Restarting HBFIFO process."), "{log}");
+    Ok(())
+}

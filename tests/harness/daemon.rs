@@ -29,13 +29,17 @@ impl Daemon {
                 let exe = std::env::current_exe().map_err(|e| {
                     Error::Invalid(format!("cannot locate the test executable: {e}"))
                 })?;
-                // target/debug/deps/cluster-HASH -> target/debug/heartbeat
-                exe.parent()
-                    .and_then(Path::parent)
-                    .map(|dir| dir.join("heartbeat"))
-                    .ok_or_else(|| {
-                        Error::Invalid(format!("unexpected test path {}", exe.display()))
-                    })?
+                // A test: target/debug/deps/cluster-HASH -> target/debug/heartbeat;
+                // a binary of this crate (hb-demo): target/debug/hb-demo -> its sibling.
+                let dir = exe.parent().ok_or_else(|| {
+                    Error::Invalid(format!("unexpected test path {}", exe.display()))
+                })?;
+                let sibling = dir.join("heartbeat");
+                if sibling.is_file() {
+                    sibling
+                } else {
+                    dir.parent().unwrap_or(dir).join("heartbeat")
+                }
             }
         };
         if path.is_file() {

@@ -25,6 +25,7 @@ mod pcap;
 mod prereq;
 mod probe;
 mod proc;
+mod procinfo;
 mod relay;
 mod scenario;
 mod serial;
@@ -43,7 +44,8 @@ pub use pcap::udp_payloads;
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
-pub use probe::{alive, lines_after, sample, vm_rss_kib};
+pub use probe::{Prober, Reply};
+pub use procinfo::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};
 pub use scenario::{
     assert_no_failure, failure_lines, log_mark, ours, pid_titled, titles, wait_active,

@@ -589,6 +589,21 @@ impl Client {
     pub fn signoff(mut self) -> Result<(), ClientError> {
         let req = self.boilerplate("signoff");
         self.send(&req)?;
+        // The daemon closes the connection once it has removed us. Waiting
+        // for that (briefly) means a sign-on that follows — the next
+        // cl_status of a script — never races with our removal.
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let _ = self
+            .stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(1)));
+        let mut sink = [0u8; 4096];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while std::time::Instant::now() < deadline {
+            match std::io::Read::read(&mut self.stream, &mut sink) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
         Ok(())
     }

@@ -137,11 +137,14 @@ impl Assembler {
     }
 }
 
-/// Body of the FIFO reader process; returns its exit code.
+/// Body of the FIFO reader process; returns its exit code. `alive` is
+/// called at least once a second (the master watches for hung children);
+/// `others` lists the processes to take down if the master dies.
 pub fn run(
     fifo: &Path,
     mut to_master: UnixStream,
     master: Pid,
+    alive: impl Fn(),
     others: impl Fn() -> Vec<i32>,
 ) -> i32 {
     // Open for reading without blocking on the absent writer, then keep a
@@ -164,6 +167,7 @@ pub fn run(
     let mut buf = vec![0u8; 4096];
     let mut discards = DiscardLog::new(Instant::now());
     loop {
+        alive();
         if let Some(n) = discards.roll(Instant::now()) {
             hb_log!(
                 Prio::Error,

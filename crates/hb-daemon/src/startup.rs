@@ -49,6 +49,37 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
     t
 }
 
+/// Hands the log and debug files to `hacluster` (daemon.md §13.1), so the
+/// clients heartbeat respawns as that user (ipfail) can log to them too.
+fn change_logfile_ownership(loaded: &Loaded) {
+    let user = match nix::unistd::User::from_name("hacluster") {
+        Ok(Some(u)) => u,
+        _ => {
+            hb_log!(
+                Prio::Error,
+                "change_logfile_ownership: entry for user hacluster not found"
+            );
+            return;
+        }
+    };
+    let h = &loaded.hacf;
+    for (what, file) in [("logfile", &h.logfile), ("dbgfile", &h.debugfile)] {
+        let Some(path) = file
+            .as_deref()
+            .filter(|p| *p != std::path::Path::new("/dev/null"))
+        else {
+            continue;
+        };
+        if let Err(e) = nix::unistd::chown(path, Some(user.uid), Some(user.gid)) {
+            hb_log!(
+                Prio::Warn,
+                "change_logfile_ownership: failed to chown {what}: {}",
+                e.desc()
+            );
+        }
+    }
+}
+
 /// Exports the environment every child inherits (daemon.md §5.7).
 fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     let dir = format!("{}/", paths.confdir.display());
@@ -215,6 +246,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         std::env::set_var("HA_debug", level.to_string());
     }
     hb_log!(Prio::Info, "heartbeat: version {HB_VERSION}");
+    change_logfile_ownership(&loaded);
     run_daemon(args, paths, loaded, node, keys)
 }
 

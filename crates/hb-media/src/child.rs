@@ -59,7 +59,7 @@ pub enum StatDelta {
 }
 
 /// The C library's text for an OS error (what `cl_perror` appends).
-fn strerror(e: Option<&io::Error>) -> String {
+pub(crate) fn strerror(e: Option<&io::Error>) -> String {
     match e {
         Some(e) => match e.raw_os_error() {
             Some(code) => Errno::from_raw(code).desc().to_owned(),
@@ -79,7 +79,10 @@ fn is_timeout(e: &MediaError) -> bool {
 }
 
 /// Blocks until the decoder yields a frame; `Ok(None)` at end of stream.
-fn next_frame<R: Read>(dec: &mut FrameDecoder, from: &mut R) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn next_frame<R: Read>(
+    dec: &mut FrameDecoder,
+    from: &mut R,
+) -> io::Result<Option<Vec<u8>>> {
     let mut buf = [0u8; 8192];
     loop {
         if let Some(f) = dec
@@ -125,21 +128,21 @@ type Line = (log::Level, String);
 
 /// What one failed send was.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Failure {
+pub(crate) struct Failure {
     /// The send timed out (C: interrupted by the `keepalive` alarm).
-    timeout: bool,
+    pub(crate) timeout: bool,
     /// Queued frames thrown away because of the timeout.
-    flushed: usize,
+    pub(crate) flushed: usize,
     /// OS error number, if any.
-    errno: Option<i32>,
+    pub(crate) errno: Option<i32>,
     /// Its text, as `strerror` gives it.
-    text: String,
+    pub(crate) text: String,
 }
 
 /// Failure bookkeeping of the write child, separated from the I/O so the
 /// C daemon's exact sequence of messages can be unit-tested.
 #[derive(Debug, Default)]
-struct WriteFailures {
+pub(crate) struct WriteFailures {
     count: u32,
     suppress: bool,
     flushed_while_suppressed: usize,
@@ -157,7 +160,7 @@ impl WriteFailures {
     }
 
     /// A send succeeded: the lines to log.
-    fn success(&mut self, label: &str) -> Vec<Line> {
+    pub(crate) fn success(&mut self, label: &str) -> Vec<Line> {
         let mut out = Vec::new();
         self.count = 0;
         self.suppress = false;
@@ -166,7 +169,7 @@ impl WriteFailures {
     }
 
     /// A send failed: the lines to log, and whether the child must exit.
-    fn failure(&mut self, label: &str, f: &Failure) -> (Vec<Line>, bool) {
+    pub(crate) fn failure(&mut self, label: &str, f: &Failure) -> (Vec<Line>, bool) {
         use log::Level::{Error, Warn};
         let mut out = Vec::new();
         let mut exit = false;
@@ -218,7 +221,7 @@ impl WriteFailures {
     }
 }
 
-fn emit(lines: Vec<Line>) {
+pub(crate) fn emit(lines: Vec<Line>) {
     for (level, text) in lines {
         log::log!(level, "{text}");
     }

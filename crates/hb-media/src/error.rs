@@ -168,8 +168,9 @@ pub enum MediaError {
         /// Limit in bytes.
         max: usize,
     },
-    /// The medium type is not driven by this crate (ping media).
-    #[error("{kind} media are not handled by hb-media")]
+    /// The medium was handed to the wrong opener: ping media are opened
+    /// with `open_ping`, every other medium with `open`.
+    #[error("{kind} media are not opened by this function (ping media: open_ping; others: open)")]
     Unsupported {
         /// Medium type.
         kind: &'static str,

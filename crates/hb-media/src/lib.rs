@@ -6,7 +6,10 @@
 //! plugins ([`plan`] lists them per medium, testable without a network);
 //! [`MediumSockets`] sends and receives whole packets; [`write_child_loop`]
 //! and [`read_child_loop`] are the bodies of the two processes each medium
-//! gets. Ping media are not handled here.
+//! gets. Ping media ([`open_ping`], [`ping_write_loop`],
+//! [`ping_read_loop`]) are the exception to "never parses a message": they
+//! must recognise `status` packets and build and authenticate the ICMP echo
+//! payload, so they take the node's `hb_proto::KeyRing`.
 #![deny(missing_docs)]
 
 mod child;
@@ -14,6 +17,8 @@ mod error;
 mod framer;
 pub mod iface;
 pub mod ipc;
+pub mod ping;
+mod ping_child;
 pub mod plan;
 mod serial;
 mod sockets;
@@ -26,6 +31,8 @@ pub use child::{
 pub use error::MediaError;
 pub use framer::SerialFramer;
 pub use hb_config::Medium;
+pub use ping::{open_ping, PingKind, PingMedium};
+pub use ping_child::{check_echo, echo_payload, ping_read_loop, ping_write_loop};
 pub use plan::Retry;
 pub use serial::{baud_rate, chunk_delay, CHUNK, CHUNK_TIMEOUT};
 pub use sockets::{

@@ -67,7 +67,8 @@ pub fn open(medium: &Medium) -> Result<MediumSockets, MediaError> {
     open_with(medium, &OpenOptions::default())
 }
 
-/// Opens `medium`; ping media are refused ([`MediaError::Unsupported`]).
+/// Opens `medium`; ping media are refused ([`MediaError::Unsupported`]):
+/// they are opened with [`crate::open_ping`].
 pub fn open_with(medium: &Medium, opts: &OpenOptions) -> Result<MediumSockets, MediaError> {
     let label = format!("{} {}", medium.kind(), medium.name());
     let short = opts.bind_retry.unwrap_or(BIND_RETRY_SHORT);
@@ -327,7 +328,7 @@ mod tests {
             host: "198.18.0.1".into(),
         })
         .expect_err("ping");
-        assert_eq!(e.to_string(), "ping media are not handled by hb-media");
+        assert!(matches!(e, MediaError::Unsupported { kind: "ping" }), "{e}");
     }
 
     #[test]

@@ -70,7 +70,12 @@ impl Master {
         let keep = Self::child_keep(&[child_end.as_raw_fd()]);
         let rt = self.child_realtime();
         let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
-            crate::fifo_reader::run(&fifo, child_end, master, || {
+            let alive = || {
+                if let Some((_, slot)) = table.find_pid(Pid::this()) {
+                    slot.touch();
+                }
+            };
+            crate::fifo_reader::run(&fifo, child_end, master, alive, || {
                 table
                     .slots()
                     .filter_map(|s| s.pid())
@@ -105,6 +110,9 @@ impl Master {
 
     pub(super) fn spawn_medium(&mut self, i: usize) -> Result<(), String> {
         let spec = self.media[i].spec.clone();
+        if spec.is_ping() {
+            return self.spawn_ping_medium(i);
+        }
         let socks = hb_media::open(&spec)
             .map_err(|e| format!("cannot open medium {} {}: {e}", spec.kind(), spec.name()))?;
         hb_log!(Prio::Info, "glib: {}", socks.describe());
@@ -134,6 +142,53 @@ impl Master {
         })
         .map_err(|e| format!("cannot fork read child: {e}"))?;
         drop(socks);
+        self.attach_medium(i, (writer, w_mcp), (reader, r_mcp))
+    }
+
+    /// Ping media (protocol.md §11.5): the children turn status packets
+    /// into ICMP echoes and hand the echoed payloads back, so they need
+    /// the node's keys.
+    fn spawn_ping_medium(&mut self, i: usize) -> Result<(), String> {
+        let spec = self.media[i].spec.clone();
+        let ping = hb_media::open_ping(&spec)
+            .map_err(|e| format!("cannot open medium {} {}: {e}", spec.kind(), spec.name()))?;
+        hb_log!(Prio::Info, "glib: {}", ping.describe());
+        let keys = self.core.config().keys.clone();
+        let pair = || {
+            std::os::unix::net::UnixStream::pair()
+                .map_err(|e| format!("cannot create channel: {e}"))
+        };
+        let (w_mcp, w_child) = pair()?;
+        let (r_mcp, r_child) = pair()?;
+        let rt = self.child_realtime();
+        let fd = ping.fd().as_raw_fd();
+        let table = &self.table;
+        let write_timeout = Duration::from_millis(self.hacf.keepalive_ms.max(100));
+        let title = format!("write: {} {}", spec.kind(), spec.name());
+        let keep = Self::child_keep(&[w_child.as_raw_fd(), fd]);
+        let (p, k) = (&ping, &keys);
+        let writer = spawn::core_child(&title, &keep, rt, true, move || {
+            hb_media::ping_write_loop(p, k, w_child, write_timeout, |d| count(table, d))
+        })
+        .map_err(|e| format!("cannot fork write child: {e}"))?;
+        let title = format!("read: {} {}", spec.kind(), spec.name());
+        let keep = Self::child_keep(&[r_child.as_raw_fd(), fd]);
+        let reader = spawn::core_child(&title, &keep, rt, true, move || {
+            hb_media::ping_read_loop(p, k, r_child, |d| count(table, d))
+        })
+        .map_err(|e| format!("cannot fork read child: {e}"))?;
+        drop(ping);
+        self.attach_medium(i, (writer, w_mcp), (reader, r_mcp))
+    }
+
+    /// Records a medium's freshly forked children and registers the
+    /// master's ends of their channels.
+    fn attach_medium(
+        &mut self,
+        i: usize,
+        (writer, w_mcp): (Pid, std::os::unix::net::UnixStream),
+        (reader, r_mcp): (Pid, std::os::unix::net::UnixStream),
+    ) -> Result<(), String> {
         self.table_record(writer, Role::Write, i);
         self.table_record(reader, Role::Read, i);
         let _ = w_mcp.set_nonblocking(true);

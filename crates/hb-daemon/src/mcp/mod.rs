@@ -53,6 +53,12 @@ fn classic_frame(keys: &hb_proto::KeyRing, packet: &[u8]) -> Vec<u8> {
     }
 }
 
+/// How long a FIFO reader or write child may stay silent before it counts
+/// as hung: never less than the node's deadtime nor 10 s.
+fn hung_after(deadtime_ms: u64) -> u64 {
+    deadtime_ms.max(10_000)
+}
+
 const SIGNALS: Token = Token(0);
 const FIFO: Token = Token(1);
 const MEDIUM_BASE: usize = 100;
@@ -210,6 +216,8 @@ pub struct Master {
     final_phase_at: Option<u64>,
     /// Rate limit of the log lines about rejected packets.
     drops: drops::DropReport,
+    /// systemd readiness notifications (`Type=notify`).
+    systemd: crate::sdnotify::Notifier,
 }
 
 impl Master {
@@ -275,6 +283,7 @@ impl Master {
             groups: groups.unwrap_or_default(),
             helpers: HashMap::new(),
             final_phase_at: None,
+            systemd: crate::sdnotify::Notifier::from_env(),
             paths,
             hacf,
             node,
@@ -431,6 +440,37 @@ impl Master {
         t
     }
 
+    /// Kills a FIFO reader or write child that showed no sign of life for
+    /// longer than [`hung_after`]: both act at least every second or every
+    /// keepalive, so silence means it is stuck. Its death then takes the
+    /// ordinary restart path. (Read children wait for packets, and silence
+    /// there is normal.)
+    fn check_hung_children(&mut self) {
+        let limit = hung_after(self.hacf.deadtime_ms);
+        let mut watched: Vec<(&str, Pid)> =
+            self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
+        watched.extend(
+            self.media
+                .iter()
+                .filter_map(|m| m.writer.map(|p| ("HBWRITE", p))),
+        );
+        let now = hb_sys::shm::monotonic_ms();
+        for (name, pid) in watched {
+            let Some((_, slot)) = self.table.find_pid(pid) else {
+                continue;
+            };
+            let silent = now.saturating_sub(slot.last_alive_ms());
+            if silent > limit {
+                hb_log!(
+                    Prio::Error,
+                    "Core heartbeat process {name} (pid {pid}) hung: no sign of life for {silent} ms. Killing it."
+                );
+                let _ = kill(pid, Signal::SIGKILL);
+                slot.touch();
+            }
+        }
+    }
+
     fn timers(&mut self, now: u64) {
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
             logging::emit(level, &text);
@@ -461,6 +501,9 @@ impl Master {
                 }
             }
             self.next_tickle = now + self.hacf.keepalive_ms.max(1);
+            if self.shutdown == Shutdown::Running {
+                self.check_hung_children();
+            }
         }
         if now >= self.next_loadavg {
             if let Ok(s) = std::fs::read_to_string("/proc/loadavg") {
@@ -614,6 +657,8 @@ impl Master {
             );
         }
         self.next_audit = self.now() + API_AUDIT_MS;
+        // Media up, API socket open: ready as far as systemd is concerned.
+        self.systemd.notify("READY=1");
         let active: Vec<String> = self
             .core
             .nodes()
@@ -752,6 +797,7 @@ impl Master {
     }
 
     fn on_reload(&mut self) {
+        self.systemd.notify("RELOADING=1");
         match self.reload.check(&self.paths) {
             crate::reload::Outcome::Unchanged => hb_log!(Prio::Info, "Configuration unchanged."),
             crate::reload::Outcome::NewKeys(keys) => {
@@ -769,5 +815,6 @@ impl Master {
                 "ha.cf changed: the new configuration is valid and takes effect at the next restart of heartbeat."
             ),
         }
+        self.systemd.notify("READY=1");
     }
 }

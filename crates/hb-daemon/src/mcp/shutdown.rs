@@ -21,6 +21,7 @@ impl Master {
             self.shutdown = Shutdown::Deferred;
             return;
         }
+        self.systemd.notify("STOPPING=1");
         self.close_watchdog();
         hb_log!(
             Prio::Info,

@@ -1,0 +1,150 @@
+//! `hb-mangen --out DIR`: writes heartbeat(8), hb_standby(1) and
+//! hb_takeover(1) generated from the very clap definitions the binaries
+//! parse with, so the OPTIONS sections can never drift from the code.
+//! Sections clap knows nothing about (files, signals, exit status) are
+//! appended as roff here. Run by scripts/package.sh; not installed.
+
+#[allow(dead_code)]
+#[path = "admin/cli.rs"]
+mod cli;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{CommandFactory, Parser};
+
+/// Generate the man pages of heartbeat-rs from the command-line definitions.
+#[derive(Debug, Parser)]
+#[command(name = "hb-mangen")]
+struct Opts {
+    /// Directory to write heartbeat.8, hb_standby.1 and hb_takeover.1 into.
+    #[arg(long, value_name = "DIR", default_value = "target/man")]
+    out: PathBuf,
+}
+
+const MANUAL: &str = "Heartbeat (heartbeat-rs)";
+
+fn source() -> String {
+    format!("heartbeat-rs {}", env!("CARGO_PKG_VERSION"))
+}
+
+const HEARTBEAT_EXTRA: &str = r#".SH FILES
+.TP
+\fI/etc/ha.d/ha.cf\fR
+Main configuration, see \fBha.cf\fR(5).
+.TP
+\fI/etc/ha.d/authkeys\fR
+Authentication keys; must not be readable by group or others, see \fBauthkeys\fR(5).
+.TP
+\fI/etc/ha.d/haresources\fR
+Resource groups and their preferred nodes, see \fBharesources\fR(5).
+.TP
+\fI/etc/ha.d/harc\fR, \fI/etc/ha.d/rc.d/\fR
+Event hooks run for cluster messages (status changes, ip\-request, hb_takeover and custom types).
+.TP
+\fI/etc/ha.d/resource.d/\fR
+Heartbeat\-style resource scripts (wrappers around OCF agents).
+.TP
+\fI/run/heartbeat.pid\fR
+PID of the master control process.
+.TP
+\fI/run/heartbeat/register\fR
+API socket used by \fBcl_status\fR(1), ipfail and other clients.
+.TP
+\fI/var/lib/heartbeat/fifo\fR
+Root\-only FIFO through which \fBhb_standby\fR(1), \fBhb_takeover\fR(1) and resource helpers inject cluster messages.
+.TP
+\fI/var/lib/heartbeat/hb_generation\fR, \fI/var/lib/heartbeat/hb_uuid\fR
+Generation counter and node UUID; keep them when reinstalling.
+.TP
+\fI/var/lib/heartbeat/cores/\fR
+Working directories (and core dumps) of the daemon processes.
+.SH SIGNALS
+.TP
+\fBSIGTERM\fR
+Graceful shutdown: release resources, tell the peers, exit (what \fB\-k\fR sends).
+.TP
+\fBSIGHUP\fR
+Reread the configuration (what \fB\-r\fR sends after validating it).
+.TP
+\fBSIGUSR1\fR, \fBSIGUSR2\fR
+Raise or lower the debug level.
+.SH "EXIT STATUS"
+LSB codes: 0 success (also "already running" and "already stopped"), 1 generic failure or stale
+PID file (\fB\-s\fR), 2 invalid usage, 3 not running (\fB\-s\fR), 4 insufficient privilege,
+6 configuration error.
+.SH "SEE ALSO"
+\fBha.cf\fR(5), \fBauthkeys\fR(5), \fBharesources\fR(5), \fBcl_status\fR(1),
+\fBhb_standby\fR(1), \fBhb_takeover\fR(1)
+"#;
+
+const ADMIN_EXTRA: &str = r#".SH FILES
+.TP
+\fI/var/lib/heartbeat/fifo\fR
+The daemon's FIFO (mode 0600, root only). The request is written in one atomic write.
+.SH "EXIT STATUS"
+0 when the request was handed to the daemon (the standby itself happens asynchronously and is
+logged by heartbeat), 1 on a usage error or when heartbeat is not running.
+.SH "SEE ALSO"
+\fBheartbeat\fR(8), \fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBcl_status\fR(1), \fBha.cf\fR(5)
+"#;
+
+fn render(cmd: clap::Command, section: &str, extra: &str) -> std::io::Result<Vec<u8>> {
+    let man = clap_mangen::Man::new(cmd)
+        .section(section)
+        .source(source())
+        .manual(MANUAL);
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    buf.write_all(extra.as_bytes())?;
+    Ok(buf)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+fn run(opts: &Opts) -> Result<(), String> {
+    std::fs::create_dir_all(&opts.out)
+        .map_err(|e| format!("cannot create {}: {e}", opts.out.display()))?;
+    let pages = [
+        (
+            "heartbeat.8",
+            hb_daemon::cli::Args::command(),
+            "8",
+            HEARTBEAT_EXTRA,
+        ),
+        (
+            "hb_standby.1",
+            cli::command(cli::Tool::Standby),
+            "1",
+            ADMIN_EXTRA,
+        ),
+        (
+            "hb_takeover.1",
+            cli::command(cli::Tool::Takeover),
+            "1",
+            ADMIN_EXTRA,
+        ),
+    ];
+    for (file, cmd, section, extra) in pages {
+        let bytes = render(cmd, section, extra).map_err(|e| format!("rendering {file}: {e}"))?;
+        write(&opts.out, file, &bytes)?;
+    }
+    Ok(())
+}
+
+fn main() {
+    let opts = Opts::parse();
+    if let Err(e) = run(&opts) {
+        eprintln!("hb-mangen: {e}");
+        std::process::exit(1);
+    }
+}
