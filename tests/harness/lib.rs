@@ -16,12 +16,18 @@ mod config;
 mod daemon;
 mod error;
 mod fault;
+mod flood;
 mod lan;
+mod netns_io;
 mod node;
 mod nodefs;
+mod pcap;
 mod prereq;
 mod probe;
 mod proc;
+mod procinfo;
+mod relay;
+mod scenario;
 mod serial;
 mod wait;
 
@@ -29,12 +35,20 @@ pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
 pub use daemon::Daemon;
 pub use error::{Error, Result};
 pub use fault::Direction;
+pub use flood::{Flood, FloodReport, MAX_FLOOD};
 pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
+pub use netns_io::{in_netns, udp_socket_in};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
+pub use pcap::udp_payloads;
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
 pub use probe::{Prober, Reply};
+pub use procinfo::{alive, lines_after, sample, vm_rss_kib};
+pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};
+pub use scenario::{
+    assert_no_failure, failure_lines, log_mark, ours, pid_titled, titles, wait_active,
+};
 pub use serial::{SerialCable, SERIAL_DEVICE};
 pub use wait::{wait_for, wait_until};

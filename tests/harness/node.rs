@@ -208,6 +208,12 @@ impl Node {
     /// Starts `daemon` inside the node (in its own session, output to
     /// `/var/log/daemon.out`). Returns once the launcher has daemonised or the pid file exists.
     pub fn start(&self, daemon: Daemon) -> Result<()> {
+        self.start_wrapped(daemon, &[])
+    }
+
+    /// [`Node::start`] with the daemon run through `wrapper` (a command prefix such as
+    /// `["unshare", "--time", "--monotonic", "3600"]`), still inside the node.
+    pub fn start_wrapped(&self, daemon: Daemon, wrapper: &[&str]) -> Result<()> {
         let pid_file = self.private(PID_FILE);
         if self.pids().is_empty() {
             // A stale pid file (after kill9) would make the readiness check lie.
@@ -225,7 +231,10 @@ impl Node {
         }
         let err = out.try_clone().map_err(io_err("open", &out_path))?;
         let binary = daemon.binary().to_string_lossy().into_owned();
-        let mut cmd = self.command(&["setsid", binary.as_str()]);
+        let mut argv = vec!["setsid"];
+        argv.extend_from_slice(wrapper);
+        argv.push(binary.as_str());
+        let mut cmd = self.command(&argv);
         cmd.stdin(Stdio::null()).stdout(out).stderr(err);
         let mut launcher = proc::spawn(&mut cmd)?;
         self.state().daemon = Some(daemon);

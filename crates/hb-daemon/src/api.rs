@@ -126,6 +126,9 @@ pub struct Endpoint {
     listener: Option<UnixListener>,
     conns: HashMap<ConnId, Conn>,
     next_id: ConnId,
+    /// Connections refused since the last one accepted (a flood is logged
+    /// once when it starts and once when it ends, not once per connection).
+    refused: u64,
     /// The protocol logic.
     pub server: ApiServer,
 }
@@ -148,6 +151,7 @@ impl Endpoint {
             listener: None,
             conns: HashMap::new(),
             next_id: 1,
+            refused: 0,
             server: ApiServer::new(cfg),
         }
     }
@@ -199,11 +203,23 @@ impl Endpoint {
             let id = self.next_id;
             self.next_id += 1;
             if let Err(e) = self.server.connect(id, cred) {
+                if self.refused == 0 {
+                    actions.push(Action::Log {
+                        level: log::Level::Warn,
+                        text: format!("API connection refused: {e}"),
+                    });
+                }
+                self.refused += 1;
+                continue;
+            }
+            if self.refused > 0 {
                 actions.push(Action::Log {
                     level: log::Level::Warn,
-                    text: format!("API connection refused: {e}"),
+                    text: format!(
+                        "API connections accepted again after {} refused",
+                        std::mem::take(&mut self.refused)
+                    ),
                 });
-                continue;
             }
             let token = Token(CONN_BASE + usize::try_from(id).unwrap_or(0));
             if registry

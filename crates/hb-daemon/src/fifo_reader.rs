@@ -13,6 +13,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
@@ -26,6 +27,50 @@ use crate::logging::Prio;
 const MAX_LINE: usize = 64 * 1024;
 /// Largest message accepted from the FIFO.
 const MAX_MSG: usize = 256 * 1024;
+
+/// Interval of the discard summary: garbage written to the FIFO in a loop
+/// costs one log line per interval, not one per message.
+const DISCARD_REPORT: Duration = Duration::from_secs(10);
+
+/// Logs the first discarded message of an interval and counts the rest.
+#[derive(Debug)]
+struct DiscardLog {
+    since: Instant,
+    suppressed: u64,
+    logged: bool,
+}
+
+impl DiscardLog {
+    fn new(now: Instant) -> DiscardLog {
+        DiscardLog {
+            since: now,
+            suppressed: 0,
+            logged: false,
+        }
+    }
+
+    /// A message was discarded: whether to log it.
+    fn discarded(&mut self, now: Instant) -> bool {
+        self.roll(now);
+        if self.logged {
+            self.suppressed += 1;
+            false
+        } else {
+            self.logged = true;
+            true
+        }
+    }
+
+    /// At the end of an interval: how many discards were not logged.
+    fn roll(&mut self, now: Instant) -> Option<u64> {
+        if now.duration_since(self.since) < DISCARD_REPORT {
+            return None;
+        }
+        self.since = now;
+        self.logged = false;
+        Some(std::mem::take(&mut self.suppressed)).filter(|n| *n > 0)
+    }
+}
 
 /// What the assembler produced from the bytes fed so far.
 #[derive(Debug, PartialEq, Eq)]
@@ -120,8 +165,16 @@ pub fn run(
     let mut reader = reader;
     let mut asm = Assembler::default();
     let mut buf = vec![0u8; 4096];
+    let mut discards = DiscardLog::new(Instant::now());
     loop {
         alive();
+        if let Some(n) = discards.roll(Instant::now()) {
+            hb_log!(
+                Prio::Error,
+                "{n} more FIFO messages discarded in the last {} s",
+                DISCARD_REPORT.as_secs()
+            );
+        }
         if getppid() != master {
             emergency_shutdown(master, &others());
             return 1;
@@ -155,7 +208,9 @@ pub fn run(
                     }
                 }
                 Assembled::Discarded(line) => {
-                    hb_log!(Prio::Error, "NV failure (msgfromsteam): [{line}]");
+                    if discards.discarded(Instant::now()) {
+                        hb_log!(Prio::Error, "NV failure (msgfromsteam): [{line}]");
+                    }
                 }
             }
         }
@@ -197,6 +252,21 @@ mod tests {
                 Assembled::Frame(b">>>\nt=x\n<<<\n".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn discards_are_logged_once_per_interval_and_summed_up() {
+        let t0 = Instant::now();
+        let mut d = DiscardLog::new(t0);
+        assert!(d.discarded(t0));
+        assert!(!d.discarded(t0) && !d.discarded(t0 + Duration::from_secs(1)));
+        assert_eq!(d.roll(t0 + Duration::from_secs(5)), None);
+        assert_eq!(d.roll(t0 + DISCARD_REPORT), Some(2));
+        assert!(
+            d.discarded(t0 + DISCARD_REPORT),
+            "a new interval logs again"
+        );
+        assert_eq!(d.roll(t0 + DISCARD_REPORT * 2), None, "nothing suppressed");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! state files, fork the children, enter the master loop.
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hb_config::Loaded;
@@ -113,6 +114,29 @@ fn wall() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Proves the state directory takes a write before the daemon goes to the
+/// background: a read-only or full `/var/lib/heartbeat` would otherwise kill
+/// the daemonised child after the launcher (and the init script) reported
+/// success. A missing directory is left to [`prepare_dirs`].
+fn check_state_dir(dir: &Path) -> std::io::Result<()> {
+    use std::io::Write;
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let probe = dir.join(format!(".write-test.{}", std::process::id()));
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|mut f| {
+            // The generation file is rewritten at every start: a few bytes, synced.
+            f.write_all(b"0000000000\n")?;
+            f.sync_all()
+        });
+    let _ = std::fs::remove_file(&probe);
+    result
+}
+
 fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true).mode(0o755);
@@ -174,6 +198,15 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
         hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
         return exit::OK;
+    }
+    if let Err(e) = check_state_dir(&paths.statedir) {
+        hb_log!(
+            Prio::Error,
+            "cannot write to the state directory {}: {e} (heartbeat keeps its generation number and uuid there)",
+            paths.statedir.display()
+        );
+        hb_log!(Prio::Error, "heartbeat not started.");
+        return exit::FAILURE;
     }
     if !args.foreground {
         match hb_sys::daemon::daemonize() {

@@ -33,6 +33,7 @@ use crate::respawn::{self};
 
 mod children;
 mod clients_api;
+mod drops;
 mod resources;
 mod shutdown;
 
@@ -213,6 +214,8 @@ pub struct Master {
     helpers: HashMap<Pid, OpId>,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
+    /// Rate limit of the log lines about rejected packets.
+    drops: drops::DropReport,
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
 }
@@ -267,7 +270,12 @@ impl Master {
                 mode: hacf.auto_failback,
             })
         });
+        let drops = drops::DropReport::new(
+            u64::try_from(start.elapsed().as_millis()).unwrap_or(0),
+            drops::DROP_REPORT_INTERVAL_MS,
+        );
         let mut m = Master {
+            drops,
             reload,
             api,
             next_audit: 0,
@@ -315,8 +323,12 @@ impl Master {
         match hb_sys::watchdog::Watchdog::open(&dev, self.hacf.deadtime_ms) {
             Ok(mut w) => {
                 hb_log!(Prio::Notice, "Using watchdog device: {}", dev.display());
-                let _ = w.tickle();
-                self.watchdog = Some(w);
+                // A device that opens but refuses writes must be reported
+                // now, not silently dropped by the first tickle.
+                match w.tickle() {
+                    Ok(()) => self.watchdog = Some(w),
+                    Err(e) => Self::watchdog_failed(&dev, &e),
+                }
             }
             Err(e) => hb_log!(
                 Prio::Error,
@@ -324,6 +336,15 @@ impl Master {
                 dev.display()
             ),
         }
+    }
+
+    /// The C daemon's line when a tickle fails; the watchdog is closed.
+    fn watchdog_failed(dev: &std::path::Path, e: &dyn std::fmt::Display) {
+        hb_log!(
+            Prio::Error,
+            "Watchdog write failure: closing {}!: {e}",
+            dev.display()
+        );
     }
 
     pub(super) fn now(&self) -> u64 {
@@ -395,7 +416,10 @@ impl Master {
     }
 
     fn next_timer(&self) -> u64 {
-        let mut t = self.next_tickle.min(self.next_loadavg);
+        let mut t = self
+            .next_tickle
+            .min(self.next_loadavg)
+            .min(self.drops.deadline());
         if let Some(d) = self.rsc.as_ref().and_then(ResourceManager::next_deadline) {
             t = t.min(d);
         }
@@ -448,6 +472,9 @@ impl Master {
     }
 
     fn timers(&mut self, now: u64) {
+        if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
+            logging::emit(level, &text);
+        }
         if let Some(r) = self.rsc.as_mut() {
             r.tick(now);
         }
@@ -468,10 +495,8 @@ impl Master {
         if now >= self.next_tickle {
             if let Some(w) = self.watchdog.as_mut() {
                 if let Err(e) = w.tickle() {
-                    hb_log!(
-                        Prio::Error,
-                        "Watchdog write failure: closing watchdog!: {e}"
-                    );
+                    let dev = self.hacf.watchdog.clone().unwrap_or_default();
+                    Self::watchdog_failed(&dev, &e);
                     self.watchdog = None;
                 }
             }
@@ -561,7 +586,9 @@ impl Master {
 
     fn on_event(&mut self, ev: Event) {
         if let Some((level, text)) = ev.log_line() {
-            logging::emit(level, &text);
+            if self.drops.admit(&ev) {
+                logging::emit(level, &text);
+            }
         }
         let now = self.now();
         match &ev {
@@ -695,7 +722,11 @@ impl Master {
                         hb_log!(Prio::Error, "message from FIFO not sent: {e}");
                     }
                 }
-                Err(e) => hb_log!(Prio::Error, "bad message from FIFO dropped: {e}"),
+                Err(e) => {
+                    if self.drops.fifo_bad() {
+                        hb_log!(Prio::Error, "bad message from FIFO dropped: {e}");
+                    }
+                }
             }
         }
         self.drain_core();
