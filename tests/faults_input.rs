@@ -701,7 +701,6 @@ fn libc_nonblock() -> i32 {
 /// (it gives up after 10,000 failed reads in a row). keepalive 2 s, so 10,000/s of them come
 /// between two real heartbeats.
 #[test]
-#[ignore = "known bug, fix pending in hb-media (read_child_loop counts Ok(0) as a failed read): see docs/reliability.md §6"]
 fn s6_empty_datagrams_change_nothing() -> Result<()> {
     let lan = Lan::new(2)?;
     let cfg = ConfigBuilder::new(&lan.node_names())

@@ -118,7 +118,7 @@ fn run() -> Result<()> {
     let back = prober
         .first_reply_after(crash, Some(&mac_b))
         .ok_or("no reply")?;
-    let last_before = prober.replies().into_iter().filter(|r| r.at < crash).last();
+    let last_before = prober.replies().into_iter().rfind(|r| r.at < crash);
     println!(
         "the VIP answers from nodeb {} ms after the crash (deadtime 1000 ms); the client saw no reply for {} ms",
         back.at.duration_since(crash).as_millis(),

@@ -361,6 +361,11 @@ where
             }
         }
         match sock.recv(&mut buf) {
+            // An empty UDP datagram is something that arrived, not a failed
+            // read: a flood of them must not make the child give up.
+            Ok(0) if !matches!(sock.medium(), crate::Medium::Serial { .. }) => {
+                failed = 0;
+            }
             Ok(n) if n > 0 => {
                 failed = 0;
                 stats(StatDelta::Received { bytes: n });
