@@ -19,8 +19,8 @@ use std::time::Duration;
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::ipc::{encode_frame, FrameDecoder};
 use crate::{MediaError, MediumSockets, MAXMSG};
+use hb_proto::ipc::{encode_frame, FrameDecoder};
 
 /// Exit status for "generic failure" (LSB), used by both loops.
 pub const EXIT_GENERIC: i32 = 1;

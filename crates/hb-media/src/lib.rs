@@ -16,7 +16,6 @@ mod child;
 mod error;
 mod framer;
 pub mod iface;
-pub mod ipc;
 pub mod ping;
 mod ping_child;
 pub mod plan;

@@ -21,9 +21,9 @@ use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use crate::child::{emit, next_frame, strerror, Failure, WriteFailures};
-use crate::ipc::{encode_frame, FrameDecoder};
 use crate::ping::{parse_reply, PingKind, PingMedium, SeqWindow};
 use crate::{StatDelta, EXIT_GENERIC, EXIT_READ_FAILURES, MAX_FAILED_READS};
+use hb_proto::ipc::{encode_frame, FrameDecoder};
 
 /// The echo payload for one packet the node sends: for a `status` message
 /// with a `ts`, the sealed `t=NS_st st=ping info=<info> src=<node> ts=<ts>`

@@ -14,8 +14,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Lab, Proc};
-use hb_media::ipc::{encode_frame, FrameDecoder};
 use hb_media::{open_with, Medium, MediumSockets, OpenOptions, Retry, StatDelta};
+use hb_proto::ipc::{encode_frame, FrameDecoder};
 use socket2::SockRef;
 
 const PORT: u16 = 6940;

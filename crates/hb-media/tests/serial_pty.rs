@@ -210,7 +210,7 @@ fn write_child_reports_a_stuck_line_as_write_timeout() {
         // the channel closes.
         for _ in 0..(1 << 20) / frame.len() {
             if master
-                .write_all(&hb_media::ipc::encode_frame(&frame))
+                .write_all(&hb_proto::ipc::encode_frame(&frame))
                 .is_err()
             {
                 break;
