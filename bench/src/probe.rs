@@ -381,10 +381,26 @@ mod tests {
         let b = [2u8; 6];
         let at = |ms| t0 + Duration::from_millis(ms);
         let replies = [
-            Reply { at: at(10), seq: 1, mac: a },
-            Reply { at: at(20), seq: 2, mac: a },
-            Reply { at: at(540), seq: 50, mac: b },
-            Reply { at: at(550), seq: 51, mac: b },
+            Reply {
+                at: at(10),
+                seq: 1,
+                mac: a,
+            },
+            Reply {
+                at: at(20),
+                seq: 2,
+                mac: a,
+            },
+            Reply {
+                at: at(540),
+                seq: 50,
+                mac: b,
+            },
+            Reply {
+                at: at(550),
+                seq: 51,
+                mac: b,
+            },
         ];
         let r = analyze(&replies, at(25), &b, at(10_000)).expect("answered");
         assert_eq!(r.outage, Duration::from_millis(515));
