@@ -172,8 +172,22 @@ fn native_ipaddr2_matches_the_script_and_announces() {
             4
         );
 
+        // a refresh (after a partition healed) announces once more
+        let again = native_ip::reannounce(native_ip::Agent::IPaddr2, "198.18.8.100/24/hbn0")
+            .expect("reannounce")
+            .expect("configured, so announced");
+        assert_eq!(again.remaining, 4);
+        assert_eq!(
+            count_garps(&rx, peer.index, vip, Duration::from_millis(50)),
+            1
+        );
+
         let done = run_group(GroupOp::Release, &g, &env);
         assert!(done.ok, "native stop: {:?}", done.log);
+        assert_eq!(
+            native_ip::reannounce(native_ip::Agent::IPaddr2, "198.18.8.100/24/hbn0"),
+            Ok(None)
+        );
         assert_eq!(vip_line("198.18.8.100"), None);
         assert_eq!(resource_running(r, &env), Some(false));
         // stopping a stopped address succeeds (LSB)

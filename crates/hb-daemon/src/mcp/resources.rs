@@ -18,7 +18,10 @@
 //!
 //! The native path's repeated gratuitous ARPs are sent by a short-lived
 //! grandchild (`heartbeat: send_arp <ip>`), so the helper reports the group
-//! started as soon as the address is up and first announced.
+//! started as soon as the address is up and first announced. When a peer
+//! that was dead comes back (a healed partition), every native address
+//! configured here is announced again the same way, so that neighbours
+//! whose caches moved to the peer meanwhile come back to us.
 
 use std::time::Duration;
 
@@ -107,6 +110,47 @@ pub(super) fn runner_settings(
 }
 
 impl Master {
+    /// A peer came back from the dead: announce again every native
+    /// `IPaddr`/`IPaddr2` address we have (in a short-lived child).
+    pub(super) fn refresh_ip_announcements(&mut self) {
+        let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
+        if !settings.native_ip {
+            return;
+        }
+        let targets: Vec<(hb_rsc::runner::native_ip::Agent, String)> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.resources.iter())
+            .filter(|r| r.args.len() == 1)
+            .filter_map(|r| {
+                hb_rsc::runner::native_ip::Agent::from_script(&r.script)
+                    .map(|a| (a, r.args[0].clone()))
+            })
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let keep = logging::held_fds();
+        let spawned = spawn::core_child("send_arp refresh", &keep, None, false, move || {
+            let _ = hb_sys::sched::make_normal();
+            let due: Vec<_> = targets
+                .iter()
+                .filter_map(|(agent, arg)| {
+                    hb_rsc::runner::native_ip::reannounce(*agent, arg)
+                        .ok()
+                        .flatten()
+                })
+                .collect();
+            for a in &due {
+                hb_rsc::runner::native_ip::announce(a);
+            }
+            0
+        });
+        if let Err(e) = spawned {
+            hb_log!(Prio::Warn, "cannot fork the ARP refresh: {e}");
+        }
+    }
+
     /// Carries out what the resource manager asked for.
     pub(super) fn drain_rsc(&mut self) {
         loop {

@@ -322,6 +322,30 @@ pub fn stop(arg: &str) -> Result<String, NativeError> {
     }
 }
 
+/// Announces the address again if it is configured here (one gratuitous
+/// ARP now; the rest of the agent's count is returned for the background),
+/// e.g. after a partition healed. `Ok(None)` when it is not configured.
+pub fn reannounce(agent: Agent, arg: &str) -> Result<Option<Announcement>, NativeError> {
+    let args = parse_args(arg)?;
+    let addrs = net::ipv4_addresses()?;
+    let Some(entry) = configured(&addrs, args.ip, args.nic.as_deref()) else {
+        return Ok(None);
+    };
+    let link = net::link(entry.interface())?;
+    let sender = match ArpSender::open(&link) {
+        Err(NetError::NoMac(_)) => return Ok(None),
+        other => other?,
+    };
+    sender.send_garp(args.ip)?;
+    let (count, interval) = agent.arp_defaults();
+    Ok(Some(Announcement {
+        nic: link.name,
+        ip: args.ip,
+        remaining: count.saturating_sub(1),
+        interval,
+    }))
+}
+
 /// Sends the remaining announcements, `interval` apart, while the address
 /// is still configured on its interface (a stop in between ends them: a
 /// released address must not be announced again). Blocking; meant for a
