@@ -69,9 +69,13 @@
 //!
 //! # Deliberate differences from Heartbeat 3.0.6
 //!
-//! * Alone at comm up (no other normal node active), a nice_failback node
-//!   goes STABLE and takes its groups at once; the RQSTDELAY wait is kept
-//!   whenever a peer is active, for interoperability.
+//! * At comm up, a nice_failback node whose peers are all dead or still
+//!   starting (status `up`) goes STABLE and takes its groups at once; a
+//!   peer of unknown status (heard, but no status yet) or an active one is
+//!   asked first (`starting`). When both nodes are starting
+//!   (BOTHSTARTING), each takes its own groups at once instead of waiting
+//!   RQSTDELAY: a starting peer holds nothing. RQSTDELAY remains the
+//!   fallback when a peer answers but never gets stable.
 //! * Legacy `ip-request`: the requester starts the group only when every
 //!   peer it asked has answered (or died), so with three nodes a quick
 //!   `weown=no` cannot overtake the holder's release.
