@@ -19,7 +19,10 @@
 //! * [`runner`] — the blocking script runner with the semantics of
 //!   Debian's `/usr/share/heartbeat/ResourceManager` (`takegroup`,
 //!   `givegroup`, `status`), meant to run in a helper process forked by
-//!   the daemon so that the master loop never blocks.
+//!   the daemon so that the master loop never blocks. `IPaddr`/`IPaddr2`
+//!   resources take a native fast path ([`runner::native_ip`]: netlink and
+//!   gratuitous ARP in-process, about 1 ms instead of the shell agent's
+//!   130 ms) unless [`runner::ScriptEnv::native_ip`] is off.
 //!
 //! # The model (protocol.md §9, daemon.md §5, §12.1)
 //!
@@ -66,9 +69,13 @@
 //!
 //! # Deliberate differences from Heartbeat 3.0.6
 //!
-//! * Alone at comm up (no other normal node active), a nice_failback node
-//!   goes STABLE and takes its groups at once; the RQSTDELAY wait is kept
-//!   whenever a peer is active, for interoperability.
+//! * At comm up, a nice_failback node whose peers are all dead or still
+//!   starting (status `up`) goes STABLE and takes its groups at once; a
+//!   peer of unknown status (heard, but no status yet) or an active one is
+//!   asked first (`starting`). When both nodes are starting
+//!   (BOTHSTARTING), each takes its own groups at once instead of waiting
+//!   RQSTDELAY: a starting peer holds nothing. RQSTDELAY remains the
+//!   fallback when a peer answers but never gets stable.
 //! * Legacy `ip-request`: the requester starts the group only when every
 //!   peer it asked has answered (or died), so with three nodes a quick
 //!   `weown=no` cannot overtake the holder's release.
@@ -79,6 +86,9 @@
 //!   overwrite our holdings (they can be stale echoes).
 //! * Every script call has a timeout that kills its process group; a stop
 //!   whose script cannot be found is not retried.
+//! * `IPaddr`/`IPaddr2` are handled natively (same arguments and effect;
+//!   the first gratuitous ARP goes out at once, the repeats in the
+//!   background); the daemon can force the scripts.
 //! * No acquisition starts once a shutdown is in progress.
 //! * A group whose start failed is offered to the peer 30 s later with
 //!   `hb_standby local|foreign` by the group's home node (the script

@@ -347,7 +347,11 @@ impl ResourceManager {
         if self.nice() {
             self.emit_send(wire::starting());
             self.rstate = RState::Starting;
-            if self.up_count() < 2 {
+            // Alone when every peer is dead or itself starting (`up`: it
+            // holds nothing before its comm up). A peer that was heard but
+            // whose status is unknown (`init`: e.g. only an ack arrived so
+            // far) may be a running node holding our groups: ask first.
+            if self.peers_maybe_holding() == 0 {
                 self.log(
                     Level::Info,
                     "No other active node: acquiring local resources without waiting.",
@@ -560,6 +564,14 @@ impl ResourceManager {
     /// Normal nodes whose status is `dead`.
     pub(crate) fn dead_count(&self) -> usize {
         self.nodes.values().filter(|n| n.status == "dead").count()
+    }
+
+    /// Normal peers that may hold groups: neither dead nor starting (`up`).
+    pub(crate) fn peers_maybe_holding(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|(name, n)| n.status != "dead" && n.status != "up" && **name != self.local)
+            .count()
     }
 
     /// Active normal nodes, counting us even before our status is active.

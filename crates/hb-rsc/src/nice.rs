@@ -55,12 +55,14 @@ impl ResourceManager {
         let mut new_state = self.rstate;
 
         if t == types::STARTING && !from_self {
+            let mut both_starting = false;
             match self.rstate {
                 RState::RscRcvd | RState::Stable | RState::Shutdown => {}
                 RState::Starting => {
                     new_state = RState::BothStarting;
                     self.foreign_work_done = true;
                     self.announce_takeover("HB_R_BOTHSTARTING");
+                    both_starting = true;
                 }
                 other => {
                     self.log(
@@ -76,6 +78,18 @@ impl ResourceManager {
             }
             let stable = self.rstate == RState::Stable;
             self.send_resources_held(stable, None);
+            if both_starting {
+                // Deliberate difference: the C waits RQSTDELAY here, then
+                // takes its own groups. A peer that says `starting` is at
+                // its comm up and holds nothing, so our own groups can be
+                // taken now (theirs are left to them).
+                self.log(
+                    Level::Info,
+                    "Both nodes starting: acquiring local resources without waiting.",
+                );
+                self.go_stable_by_timer(now);
+                new_state = RState::Stable;
+            }
         }
 
         if t == types::RESOURCE {

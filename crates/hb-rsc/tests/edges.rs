@@ -237,3 +237,36 @@ fn unknown_rsc_hold_text_is_an_error_and_counts_as_none() {
     assert!(l.contains(&"encode_resources: bad resource type [everything]".to_string()));
     assert!(l.contains(&"No one owns foreign resources!".to_string()));
 }
+
+/// At comm up a peer may have been heard (e.g. only an ack) without any status yet (`init`):
+/// it may be a running node that holds our group, so nothing is taken before it answers.
+#[test]
+fn heard_peer_of_unknown_status_is_asked_before_taking_anything() {
+    let mut rm = manager(Mode::On);
+    rm.comm_up(0, &[]);
+    let out = drain(&mut rm);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Acquire { .. })),
+        "{out:?}"
+    );
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Output::Send(m) if m.msg_type() == Some("starting"))));
+    // b is stable and holds a's group (foreign in b's perspective)
+    rm.message(
+        &from_b(&[
+            ("t", "resource"),
+            ("rsc_hold", "foreign"),
+            ("rtype", "full"),
+            ("isstable", "1"),
+        ]),
+        false,
+        10,
+    );
+    let out = drain(&mut rm);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Acquire { .. })),
+        "{out:?}"
+    );
+    assert!(rm.held_groups().is_empty());
+}

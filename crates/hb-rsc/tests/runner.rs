@@ -47,6 +47,9 @@ impl Scratch {
         env.timeout = Duration::from_secs(10);
         env.kill_grace = Duration::from_millis(500);
         env.retry_interval = Duration::from_millis(10);
+        // these tests run fake IPaddr scripts in the host's namespace: the
+        // native path must never touch it (it has its own netns tests)
+        env.native_ip = false;
         env
     }
 }

@@ -25,6 +25,7 @@ pub mod exec;
 pub mod fifo;
 pub mod fork;
 pub mod host;
+pub mod net;
 pub mod pidfile;
 pub mod proctitle;
 pub mod sched;

@@ -592,9 +592,12 @@ impl Master {
         }
         let now = self.now();
         match &ev {
-            Event::NodeStatus { node, new, .. } => {
+            Event::NodeStatus { node, old, new } => {
                 if let Some(r) = self.rsc.as_mut() {
                     r.node_status(node, new);
+                }
+                if old == "dead" && self.rsc.is_some() {
+                    self.refresh_ip_announcements();
                 }
             }
             Event::NodeDead { node } => {

@@ -1,5 +1,27 @@
 //! Glue between the master and the resource manager: messages in, group
 //! operations out, each run in a helper process (daemon.md §5).
+//!
+//! # Settings of the group runner
+//!
+//! Two settings, each read from the daemon's environment or, when absent
+//! there, from an ha.cf `env NAME=value` line (the real 3.0.6 accepts such
+//! lines and only exports `HA_NAME` to its scripts, so one ha.cf serves both
+//! daemons):
+//!
+//! * `HEARTBEAT_NATIVE_IP` — `IPaddr`/`IPaddr2` resources are handled
+//!   natively (netlink + gratuitous ARP, [`hb_rsc::runner::native_ip`])
+//!   unless this is false (`0`, `no`, `off`, `false`): then their scripts run.
+//! * `HEARTBEAT_RSC_TIMEOUT` — deadline of one resource script call
+//!   (Heartbeat time syntax: `30` = seconds, `500ms`; default 300 s). At the
+//!   deadline the script's process group is killed and the call fails
+//!   (logged as `… timed out after N ms: killed its process group P`).
+//!
+//! The native path's repeated gratuitous ARPs are sent by a short-lived
+//! grandchild (`heartbeat: send_arp <ip>`), so the helper reports the group
+//! started as soon as the address is up and first announced. When a peer
+//! that was dead comes back (a healed partition), every native address
+//! configured here is announced again the same way, so that neighbours
+//! whose caches moved to the peer meanwhile come back to us.
 
 use std::time::Duration;
 
@@ -35,7 +57,100 @@ pub(super) const RESOURCE_TYPES: [&str; 8] = [
     "stonith",
 ];
 
+/// Names of the two settings (see the module docs).
+pub(super) const NATIVE_IP_VAR: &str = "HEARTBEAT_NATIVE_IP";
+pub(super) const RSC_TIMEOUT_VAR: &str = "HEARTBEAT_RSC_TIMEOUT";
+
+/// The group runner's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RunnerSettings {
+    pub native_ip: bool,
+    pub timeout: Option<Duration>,
+    /// Settings that could not be understood (logged by the caller).
+    pub problems: Vec<String>,
+}
+
+/// Reads the settings: `lookup` (the process environment) first, then the
+/// ha.cf `env` lines.
+pub(super) fn runner_settings(
+    lookup: impl Fn(&str) -> Option<String>,
+    hacf_env: &[(String, String)],
+) -> RunnerSettings {
+    let get = |name: &str| {
+        lookup(name).or_else(|| {
+            hacf_env
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    };
+    let mut s = RunnerSettings {
+        native_ip: true,
+        timeout: None,
+        problems: Vec::new(),
+    };
+    if let Some(v) = get(NATIVE_IP_VAR) {
+        match hb_config::value::parse_bool(v.trim()) {
+            Some(b) => s.native_ip = b,
+            None => s.problems.push(format!(
+                "{NATIVE_IP_VAR}={v:?} is not a boolean: native IP takeover stays on"
+            )),
+        }
+    }
+    if let Some(v) = get(RSC_TIMEOUT_VAR) {
+        match hb_config::value::parse_time_ms(v.trim()).filter(|ms| *ms > 0) {
+            Some(ms) => s.timeout = Some(Duration::from_millis(ms)),
+            None => s.problems.push(format!(
+                "{RSC_TIMEOUT_VAR}={v:?} is not a time (e.g. 30 or 500ms): default kept"
+            )),
+        }
+    }
+    s
+}
+
 impl Master {
+    /// A peer came back from the dead: announce again every native
+    /// `IPaddr`/`IPaddr2` address we have (in a short-lived child).
+    pub(super) fn refresh_ip_announcements(&mut self) {
+        let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
+        if !settings.native_ip {
+            return;
+        }
+        let targets: Vec<(hb_rsc::runner::native_ip::Agent, String)> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.resources.iter())
+            .filter(|r| r.args.len() == 1)
+            .filter_map(|r| {
+                hb_rsc::runner::native_ip::Agent::from_script(&r.script)
+                    .map(|a| (a, r.args[0].clone()))
+            })
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let keep = logging::held_fds();
+        let spawned = spawn::core_child("send_arp refresh", &keep, None, false, move || {
+            let _ = hb_sys::sched::make_normal();
+            let due: Vec<_> = targets
+                .iter()
+                .filter_map(|(agent, arg)| {
+                    hb_rsc::runner::native_ip::reannounce(*agent, arg)
+                        .ok()
+                        .flatten()
+                })
+                .collect();
+            for a in &due {
+                hb_rsc::runner::native_ip::announce(a);
+            }
+            0
+        });
+        if let Err(e) = spawned {
+            hb_log!(Prio::Warn, "cannot fork the ARP refresh: {e}");
+        }
+    }
+
     /// Carries out what the resource manager asked for.
     pub(super) fn drain_rsc(&mut self) {
         loop {
@@ -72,11 +187,13 @@ impl Master {
         let mut env = hb_rsc::runner::ScriptEnv::new(&self.paths.confdir);
         env.vars = std::env::vars().collect();
         env.debug_log = self.hacf.debugfile.clone();
-        if let Some(secs) = std::env::var("HEARTBEAT_RSC_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
-            env.timeout = Duration::from_secs(secs.max(1));
+        let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
+        for p in &settings.problems {
+            hb_log!(Prio::Warn, "{p}");
+        }
+        env.native_ip = settings.native_ip;
+        if let Some(t) = settings.timeout {
+            env.timeout = t;
         }
         let title = match op {
             hb_rsc::runner::GroupOp::Acquire => format!("takegroup {key}"),
@@ -89,6 +206,15 @@ impl Master {
             let result = hb_rsc::runner::run_group(op, &group, &env);
             for (level, line) in &result.log {
                 logging::emit(rsc_prio(*level), line);
+            }
+            for a in &result.announcements {
+                let a = a.clone();
+                // single-threaded helper: forking is sound
+                let _ = hb_sys::fork::fork_child(move || {
+                    hb_sys::proctitle::set(&format!("heartbeat: send_arp {}", a.ip));
+                    hb_rsc::runner::native_ip::announce(&a);
+                    0
+                });
             }
             if result.reboot_required {
                 2
@@ -111,5 +237,61 @@ impl Master {
                 self.drain_rsc();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_native_and_no_timeout() {
+        let s = runner_settings(|_| None, &[]);
+        assert!(s.native_ip);
+        assert_eq!(s.timeout, None);
+        assert!(s.problems.is_empty());
+    }
+
+    #[test]
+    fn hacf_env_lines_and_process_environment() {
+        let hacf = env(&[
+            ("HEARTBEAT_NATIVE_IP", "no"),
+            ("HEARTBEAT_RSC_TIMEOUT", "500ms"),
+        ]);
+        let s = runner_settings(|_| None, &hacf);
+        assert!(!s.native_ip);
+        assert_eq!(s.timeout, Some(Duration::from_millis(500)));
+        // the process environment wins
+        let s = runner_settings(
+            |k| (k == "HEARTBEAT_NATIVE_IP").then(|| "1".to_string()),
+            &hacf,
+        );
+        assert!(s.native_ip);
+        let s = runner_settings(
+            |k| (k == "HEARTBEAT_RSC_TIMEOUT").then(|| "3".to_string()),
+            &hacf,
+        );
+        assert_eq!(s.timeout, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn nonsense_is_reported_and_ignored() {
+        let hacf = env(&[
+            ("HEARTBEAT_NATIVE_IP", "maybe"),
+            ("HEARTBEAT_RSC_TIMEOUT", "soon"),
+        ]);
+        let s = runner_settings(|_| None, &hacf);
+        assert!(s.native_ip);
+        assert_eq!(s.timeout, None);
+        assert_eq!(s.problems.len(), 2, "{:?}", s.problems);
+        let s = runner_settings(|_| None, &env(&[("HEARTBEAT_RSC_TIMEOUT", "0")]));
+        assert_eq!(s.timeout, None);
     }
 }

@@ -3,7 +3,8 @@
 //! The script gets its own process group (so a timeout can kill everything
 //! it started), a scrubbed environment, stdin from `/dev/null`, and either
 //! a pipe for stdout (status calls: only stdout text matters) or the debug
-//! log. Waiting is a bounded poll (`try_wait` + short sleeps) that also
+//! log. Waiting is a bounded poll (`try_wait` + sleeps of 1 ms growing to
+//! 10 ms) that also
 //! drains the pipe, so a chatty script cannot block on a full pipe and a
 //! daemon that keeps our pipe open cannot block us after the script exits.
 //! On timeout: SIGTERM to the group, a grace period, SIGKILL to the group.
@@ -23,7 +24,10 @@ use nix::unistd::Pid;
 
 /// Most stdout text kept from one call.
 const MAX_CAPTURE: usize = 64 * 1024;
-const POLL: Duration = Duration::from_millis(10);
+/// Polling starts fast (most scripts finish in a few ms: every ms of
+/// latency is failover time) and backs off to `POLL_MAX`.
+const POLL_MIN: Duration = Duration::from_millis(1);
+const POLL_MAX: Duration = Duration::from_millis(10);
 const DEFAULT_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// How a call ended.
@@ -104,6 +108,7 @@ fn wait_bounded(
     let start = Instant::now();
     // the child called setpgid(0, 0): its pid is the group id
     let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+    let mut poll = POLL_MIN;
     loop {
         drain(pipe, out);
         match child.try_wait() {
@@ -115,7 +120,8 @@ fn wait_bounded(
             kill_group(child, pgid, call.kill_grace, pipe, out);
             return Outcome::TimedOut { pgid };
         }
-        sleep(POLL);
+        sleep(poll);
+        poll = (poll * 2).min(POLL_MAX);
     }
 }
 
@@ -134,7 +140,7 @@ fn kill_group(
         if matches!(child.try_wait(), Ok(Some(_))) {
             break;
         }
-        sleep(POLL);
+        sleep(POLL_MAX);
     }
     // members that outlived the leader, or ignored SIGTERM
     let _ = killpg(group, Signal::SIGKILL);

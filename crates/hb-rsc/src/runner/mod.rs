@@ -17,12 +17,16 @@
 //!   `reboot_required` — what to do about it is the daemon's decision.
 //! * Every call has a deadline; at the deadline the script's whole process
 //!   group gets SIGTERM, then SIGKILL, and the call counts as failed.
+//! * `IPaddr` and `IPaddr2` resources with one argument take the native fast
+//!   path ([`native_ip`]: netlink + gratuitous ARP in-process) unless
+//!   [`ScriptEnv::native_ip`] is off; their log lines say `(native)`.
 //!
 //! [`run_group`] blocks until done: the daemon runs it in a forked helper so
 //! that its main loop never waits for a script. Log lines come back as data
 //! in ResourceManager's wording.
 
 mod exec;
+pub mod native_ip;
 
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
@@ -61,6 +65,9 @@ pub struct ScriptEnv {
     /// Where stdout/stderr of start and stop go (`HA_DEBUGLOG`); `None`
     /// discards them.
     pub debug_log: Option<PathBuf>,
+    /// Handle `IPaddr`/`IPaddr2` natively ([`native_ip`]) instead of running
+    /// their scripts.
+    pub native_ip: bool,
 }
 
 impl ScriptEnv {
@@ -75,6 +82,7 @@ impl ScriptEnv {
             stop_retries: 10,
             retry_interval: Duration::from_secs(1),
             debug_log: None,
+            native_ip: true,
         }
     }
 }
@@ -91,6 +99,10 @@ pub struct GroupResult {
     pub reboot_required: bool,
     /// Log lines, in order, in ResourceManager's wording.
     pub log: Vec<(Level, String)>,
+    /// Gratuitous ARPs still due for addresses started natively (the first
+    /// of each was sent): send them in the background with
+    /// [`native_ip::announce`], as the agents background `send_arp`.
+    pub announcements: Vec<native_ip::Announcement>,
 }
 
 /// The status rule of ResourceManager (stdout of `<script> status`):
@@ -128,9 +140,9 @@ fn is_executable_file(p: &Path) -> bool {
 /// Whether `resource` runs, by its script's `status` text. `None` when
 /// the script is missing, cannot be started or timed out.
 pub fn resource_running(resource: &Resource, env: &ScriptEnv) -> Option<bool> {
-    let path = find_script(resource, &env.resource_dirs)?;
     let mut r = Runner::new(env);
-    r.status(&path, resource)
+    let how = r.executor(resource)?;
+    r.status(&how, resource)
 }
 
 /// Starts (left to right) or stops (right to left) `group`. Blocking.
@@ -145,7 +157,16 @@ pub fn run_group(op: GroupOp, group: &ResourceGroup, env: &ScriptEnv) -> GroupRe
         failed_resource: r.failed,
         reboot_required: r.reboot_required,
         log: r.log,
+        announcements: r.announcements,
     }
+}
+
+/// How one resource is operated.
+enum Exec {
+    /// In-process (`IPaddr`/`IPaddr2`).
+    Native(native_ip::Agent),
+    /// By its script at this path.
+    Script(PathBuf),
 }
 
 struct Runner<'a> {
@@ -153,6 +174,7 @@ struct Runner<'a> {
     log: Vec<(Level, String)>,
     failed: Option<String>,
     reboot_required: bool,
+    announcements: Vec<native_ip::Announcement>,
 }
 
 impl<'a> Runner<'a> {
@@ -162,6 +184,7 @@ impl<'a> Runner<'a> {
             log: Vec::new(),
             failed: None,
             reboot_required: false,
+            announcements: Vec::new(),
         }
     }
 
@@ -169,7 +192,14 @@ impl<'a> Runner<'a> {
         self.log.push((level, text));
     }
 
-    fn locate(&mut self, r: &Resource) -> Option<PathBuf> {
+    /// Native for a one-argument `IPaddr`/`IPaddr2` (unless disabled),
+    /// else the script; `None` (logged) when the script cannot be found.
+    fn executor(&mut self, r: &Resource) -> Option<Exec> {
+        if self.env.native_ip && r.args.len() == 1 {
+            if let Some(agent) = native_ip::Agent::from_script(&r.script) {
+                return Some(Exec::Native(agent));
+            }
+        }
         let found = find_script(r, &self.env.resource_dirs);
         if found.is_none() {
             self.say(
@@ -177,7 +207,7 @@ impl<'a> Runner<'a> {
                 format!("Cannot locate resource script {}", r.script),
             );
         }
-        found
+        found.map(Exec::Script)
     }
 
     fn call(&self, path: &Path, r: &Resource, op: &str, capture: bool) -> (Outcome, String) {
@@ -193,13 +223,64 @@ impl<'a> Runner<'a> {
         })
     }
 
-    fn status(&mut self, path: &Path, r: &Resource) -> Option<bool> {
+    fn status(&mut self, how: &Exec, r: &Resource) -> Option<bool> {
+        let path = match how {
+            Exec::Native(agent) => {
+                let arg = r.args.first().map_or("", String::as_str);
+                return match native_ip::status(arg) {
+                    Ok(running) => Some(running),
+                    Err(e) => {
+                        self.say(
+                            Level::Error,
+                            format!("{} {arg} status (native): {e}", agent.name()),
+                        );
+                        None
+                    }
+                };
+            }
+            Exec::Script(path) => path,
+        };
         let (outcome, text) = self.call(path, r, "status", true);
         match outcome {
             Outcome::Exited(_) => Some(status_text_means_running(&text)),
             other => {
                 self.report_abnormal(path, r, "status", &other);
                 None
+            }
+        }
+    }
+
+    /// `doscript <rsc> <op>` for start and stop, native or by script.
+    fn run_op(&mut self, how: &Exec, r: &Resource, op: &str) -> bool {
+        match how {
+            Exec::Script(path) => self.doscript(path, r, op),
+            Exec::Native(agent) => self.native_op(*agent, r, op),
+        }
+    }
+
+    fn native_op(&mut self, agent: native_ip::Agent, r: &Resource, op: &str) -> bool {
+        let arg = r.args.first().map_or("", String::as_str);
+        let name = agent.name();
+        self.say(Level::Info, format!("Running {name} {arg} {op} (native)"));
+        let done = if op == "start" {
+            native_ip::start(agent, arg).map(|(what, due)| {
+                self.announcements.extend(due);
+                what
+            })
+        } else {
+            native_ip::stop(arg)
+        };
+        match done {
+            Ok(what) => {
+                self.say(Level::Debug, format!("{name}: {what}"));
+                true
+            }
+            Err(e) => {
+                self.say(
+                    Level::Error,
+                    format!("{name} {arg} {op} (native) failed: {e}"),
+                );
+                false
             }
         }
     }
@@ -252,11 +333,9 @@ impl<'a> Runner<'a> {
             format!("Acquiring resource group: {}", group.text),
         );
         for r in &group.resources {
-            let started = match self.locate(r) {
+            let started = match self.executor(r) {
                 None => false,
-                Some(path) => {
-                    self.status(&path, r) == Some(true) || self.doscript(&path, r, "start")
-                }
+                Some(how) => self.status(&how, r) == Some(true) || self.run_op(&how, r, "start"),
             };
             if !started {
                 self.say(
@@ -278,11 +357,11 @@ impl<'a> Runner<'a> {
         );
         for r in group.resources.iter().rev() {
             // a script that cannot be found cannot be running either
-            let Some(path) = self.locate(r) else {
+            let Some(how) = self.executor(r) else {
                 continue;
             };
             let mut retries = 0;
-            let mut stopped = self.doscript(&path, r, "stop");
+            let mut stopped = self.run_op(&how, r, "stop");
             while !stopped && retries < self.env.stop_retries {
                 sleep(self.env.retry_interval);
                 retries += 1;
@@ -290,13 +369,13 @@ impl<'a> Runner<'a> {
                     Level::Info,
                     format!("Retrying failed stop operation [{}]", r.text),
                 );
-                stopped = self.doscript(&path, r, "stop");
+                stopped = self.run_op(&how, r, "stop");
             }
             if stopped {
                 continue;
             }
             // unknown counts as running: better a reboot than a split brain
-            if self.status(&path, r) != Some(false) {
+            if self.status(&how, r) != Some(false) {
                 self.say(
                     Level::Crit,
                     "Resource STOP failure. Reboot required!".to_string(),
