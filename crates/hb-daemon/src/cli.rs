@@ -108,6 +108,7 @@ fn usage() -> i32 {
 
 /// Entry point of the `heartbeat` binary; returns the exit code.
 pub fn main() -> i32 {
+    crate::restart::remember_args();
     // Titles are cosmetic: without them the daemon still works.
     let _ = hb_sys::proctitle::init();
     let args = match Args::try_parse() {

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod paths;
 pub mod reload;
 pub mod respawn;
+pub mod restart;
 pub mod sdnotify;
 pub mod spawn;
 pub mod startup;

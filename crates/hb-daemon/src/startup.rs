@@ -362,6 +362,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let memreserve = hacf.memreserve_kb;
+    let deadtime_ms = hacf.deadtime_ms;
     let mut master = match crate::mcp::Master::new(crate::mcp::Setup {
         paths: paths.clone(),
         hacf,
@@ -394,5 +395,14 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     }
     hb_sys::proctitle::set("heartbeat: master control process");
     hb_log!(Prio::Info, "Local status now set to: 'up'");
-    master.run()
+    if let Some(code) = master.run() {
+        return code;
+    }
+    hb_log!(Prio::Info, "Restarting heartbeat.");
+    std::thread::sleep(crate::restart::pause_before_exec(deadtime_ms));
+    let _ = std::fs::remove_file(paths.pidfile());
+    hb_log!(Prio::Info, "Performing heartbeat restart exec.");
+    let e = crate::restart::exec_self();
+    hb_log!(Prio::Error, "Could not exec heartbeat: {e}");
+    exit::FAILURE
 }

@@ -216,6 +216,10 @@ pub struct Master {
     final_phase_at: Option<u64>,
     /// Rate limit of the log lines about rejected packets.
     drops: drops::DropReport,
+    /// When a requested restart begins (its shutdown phase).
+    restart_at: Option<u64>,
+    /// The shutdown under way ends in a restart, not an exit.
+    restart: bool,
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
 }
@@ -284,6 +288,8 @@ impl Master {
             helpers: HashMap::new(),
             final_phase_at: None,
             systemd: crate::sdnotify::Notifier::from_env(),
+            restart_at: None,
+            restart: false,
             paths,
             hacf,
             node,
@@ -359,8 +365,9 @@ impl Master {
 
     // ----- the loop -------------------------------------------------------
 
-    /// Runs until shutdown completes; returns the exit code.
-    pub fn run(mut self) -> i32 {
+    /// Runs until shutdown completes; returns the exit code, or `None`
+    /// when the shutdown was for a restart (the caller execs a new image).
+    pub fn run(mut self) -> Option<i32> {
         let mut events = Events::with_capacity(128);
         loop {
             let now = self.now();
@@ -369,7 +376,7 @@ impl Master {
             self.drain_core();
             if let Some(code) = self.exit_code {
                 self.close_watchdog();
-                return code;
+                return (!self.restart).then_some(code);
             }
             let wake = self.core.next_wakeup().min(self.next_timer());
             let timeout = wake.saturating_sub(self.now()).clamp(1, 1000);
@@ -429,6 +436,9 @@ impl Master {
         if let Some(f) = self.final_phase_at {
             t = t.min(f);
         }
+        if let Some(r) = self.restart_at {
+            t = t.min(r);
+        }
         for m in &self.media {
             if let Some(r) = m.retry_at {
                 t = t.min(r);
@@ -471,7 +481,21 @@ impl Master {
         }
     }
 
+    /// Schedules a restart `delay_ms` from now (once).
+    fn request_restart(&mut self, delay_ms: u64) {
+        if self.restart || self.restart_at.is_some() {
+            return;
+        }
+        self.restart_at = Some(self.now() + delay_ms);
+    }
+
     fn timers(&mut self, now: u64) {
+        if self.restart_at.is_some_and(|t| now >= t) {
+            self.restart_at = None;
+            self.restart = true;
+            hb_log!(Prio::Info, "Heartbeat restart triggered.");
+            self.begin_shutdown();
+        }
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
             logging::emit(level, &text);
         }
@@ -585,8 +609,8 @@ impl Master {
     }
 
     fn on_event(&mut self, ev: Event) {
-        if let Some((level, text)) = ev.log_line() {
-            if self.drops.admit(&ev) {
+        if self.drops.admit(&ev) {
+            for (level, text) in ev.log_lines() {
                 logging::emit(level, &text);
             }
         }
@@ -631,10 +655,11 @@ impl Master {
         self.drain_rsc();
         match ev {
             Event::CommUp => self.on_comm_up(),
-            Event::LocalHeartbeatLost => {
-                hb_log!(Prio::Error, "No local heartbeat. Forcing restart.");
-                self.begin_shutdown();
-            }
+            // Both end in a restart that gives up the resources first
+            // (daemon.md §1.9.4, protocol.md §6.7); after a healed partition
+            // the C daemon waits 2 s so its status reaches the peer.
+            Event::LocalHeartbeatLost => self.request_restart(0),
+            Event::PartitionHealed { .. } if self.rsc.is_some() => self.request_restart(2_000),
             _ => {}
         }
     }
