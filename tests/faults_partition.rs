@@ -1,9 +1,16 @@
-//! Fault scenario 4 (docs/reliability.md): a partition that makes both nodes active owners of
-//! the VIP, then heals. The healed-partition rule of protocol.md §6.7 applies — each node sees
-//! the other "returning after partition", gives up its resources and restarts — and afterwards
-//! exactly one node holds the group.
+//! Fault scenarios that involve the VIP (docs/reliability.md):
+//!
+//! * 2 — kill -9 of the master on the active node: the peer takes over within deadtime +
+//!   keepalive and the VIP never answers from both nodes at once;
+//! * 4 — a partition that makes both nodes active owners of the VIP, then heals: the
+//!   healed-partition rule of protocol.md §6.7 applies — each node sees the other "returning
+//!   after partition", gives up its resources and restarts — and afterwards exactly one node
+//!   holds the group.
 
-use std::time::Duration;
+#[path = "../bench/src/probe.rs"]
+mod probe;
+
+use std::time::{Duration, Instant};
 
 use hb_tests::{wait_for, ConfigBuilder, Daemon, Lan, Node};
 
@@ -92,5 +99,69 @@ fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    Ok(())
+}
+
+fn mac_of(node: &Node) -> Result<probe::Mac> {
+    let text = node.exec_ok(&["cat", "/sys/class/net/eth0/address"])?;
+    probe::parse_mac(text.trim()).ok_or_else(|| format!("bad MAC {text:?}").into())
+}
+
+#[test]
+fn s2_killing_the_active_master_moves_the_vip_without_a_duplicate() -> Result<()> {
+    let lan = Lan::new(2)?;
+    let config = ConfigBuilder::new(&lan.node_names())
+        .timings("200ms", "1", "600ms", "2")
+        .bcast("eth0")
+        .auto_failback("on")
+        .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
+        .build();
+    let (a, b) = (lan.node(0), lan.node(1));
+    for n in [a, b] {
+        n.apply(&config)?;
+        n.start(Daemon::ours()?)?;
+    }
+    let (mac_a, mac_b) = (mac_of(a)?, mac_of(b)?);
+    let vip: std::net::Ipv4Addr = VIP.parse()?;
+    let probe = probe::Probe::start(
+        lan.client_netns(),
+        vip,
+        Duration::from_millis(10),
+        Duration::from_secs(60),
+    )?;
+    probe
+        .wait_from(&mac_a, Instant::now(), Duration::from_secs(20))
+        .ok_or("the VIP never answered from nodea")?;
+    // Past the startup window in which nodes advertise deadtime + 2 s.
+    std::thread::sleep(Duration::from_secs(5));
+
+    let t = Instant::now();
+    a.kill9_master()?;
+    let first = probe
+        .wait_from(&mac_b, t, Duration::from_secs(10))
+        .ok_or_else(|| format!("nodeb never answered:\n{}", b.log_text()))?;
+    // deadtime 1 s + keepalive 200 ms, plus the dead-check and takeover slack of a busy CI.
+    let outage = first.at.duration_since(t);
+    assert!(
+        outage < Duration::from_millis(2_500),
+        "takeover after {outage:?}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let analysis =
+        probe::analyze(&probe.replies(), t, &mac_b, Instant::now()).ok_or("no analysis")?;
+    assert_eq!(
+        analysis.others_after, 0,
+        "nodea still answered after nodeb took over"
+    );
+    assert!(
+        !has_vip(a),
+        "the dead master's node must have given the VIP up"
+    );
+    assert!(
+        a.log_text()
+            .contains("Emergency Shutdown: Master Control process died."),
+        "{}",
+        a.log_text()
+    );
     Ok(())
 }

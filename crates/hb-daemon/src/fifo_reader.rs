@@ -139,13 +139,15 @@ impl Assembler {
 
 /// Body of the FIFO reader process; returns its exit code. `alive` is
 /// called at least once a second (the master watches for hung children);
-/// `others` lists the processes to take down if the master dies.
+/// `others` lists the processes to take down if the master dies, and
+/// `give_up_resources` then releases every resource group.
 pub fn run(
     fifo: &Path,
     mut to_master: UnixStream,
     master: Pid,
     alive: impl Fn(),
     others: impl Fn() -> Vec<i32>,
+    give_up_resources: impl Fn(),
 ) -> i32 {
     // Open for reading without blocking on the absent writer, then keep a
     // writer of our own so the FIFO never reports end-of-file when a
@@ -177,11 +179,19 @@ pub fn run(
         }
         if getppid() != master {
             emergency_shutdown(master, &others());
+            // Unlike the C daemon (which leaves them to the watchdog), give
+            // the resources up: the peer takes them over after its deadtime,
+            // and a VIP must never answer from two nodes.
+            give_up_resources();
+            hb_log!(
+                Prio::Crit,
+                "Emergency Shutdown(MCP dead): Killing ourselves."
+            );
             return 1;
         }
         let ready = {
             let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
-            poll(&mut fds, PollTimeout::from(1000u16)).unwrap_or(0)
+            poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0)
         };
         if ready == 0 {
             continue;
@@ -229,10 +239,6 @@ fn emergency_shutdown(master: Pid, others: &[i32]) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
         }
     }
-    hb_log!(
-        Prio::Crit,
-        "Emergency Shutdown(MCP dead): Killing ourselves."
-    );
 }
 
 #[cfg(test)]

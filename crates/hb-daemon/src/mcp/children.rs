@@ -67,6 +67,13 @@ impl Master {
         let fifo = self.paths.fifo();
         let master = Pid::this();
         let table = &self.table;
+        // With -M (no resource management) there is nothing to give up.
+        let groups = if self.rsc.is_some() {
+            self.groups.clone()
+        } else {
+            Vec::new()
+        };
+        let env = self.script_env();
         let keep = Self::child_keep(&[child_end.as_raw_fd()]);
         let rt = self.child_realtime();
         let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
@@ -75,13 +82,25 @@ impl Master {
                     slot.touch();
                 }
             };
-            crate::fifo_reader::run(&fifo, child_end, master, alive, || {
+            let give_up = || {
+                // Stopping what is not running succeeds, so every group is
+                // released, last line first, whatever this node held.
+                for group in groups.iter().rev() {
+                    let r =
+                        hb_rsc::runner::run_group(hb_rsc::runner::GroupOp::Release, group, &env);
+                    for (level, line) in &r.log {
+                        logging::emit(super::resources::rsc_prio(*level), line);
+                    }
+                }
+            };
+            let others = || {
                 table
                     .slots()
                     .filter_map(|s| s.pid())
                     .map(Pid::as_raw)
                     .collect()
-            })
+            };
+            crate::fifo_reader::run(&fifo, child_end, master, alive, others, give_up)
         });
         match pid {
             Ok(pid) => {

@@ -35,7 +35,7 @@ use crate::logging::{self, Prio};
 use crate::spawn;
 
 /// Maps the resource manager's levels to log priorities.
-fn rsc_prio(l: hb_rsc::Level) -> Prio {
+pub(super) fn rsc_prio(l: hb_rsc::Level) -> Prio {
     match l {
         hb_rsc::Level::Debug => Prio::Debug,
         hb_rsc::Level::Info => Prio::Info,
@@ -110,6 +110,23 @@ pub(super) fn runner_settings(
 }
 
 impl Master {
+    /// How group operations run: the daemon's environment, the debug log,
+    /// the native IP path and the script timeout settings.
+    pub(super) fn script_env(&self) -> hb_rsc::runner::ScriptEnv {
+        let mut env = hb_rsc::runner::ScriptEnv::new(&self.paths.confdir);
+        env.vars = std::env::vars().collect();
+        env.debug_log = self.hacf.debugfile.clone();
+        let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
+        for p in &settings.problems {
+            hb_log!(Prio::Warn, "{p}");
+        }
+        env.native_ip = settings.native_ip;
+        if let Some(t) = settings.timeout {
+            env.timeout = t;
+        }
+        env
+    }
+
     /// A peer came back from the dead: announce again every native
     /// `IPaddr`/`IPaddr2` address we have (in a short-lived child).
     pub(super) fn refresh_ip_announcements(&mut self) {
@@ -184,17 +201,7 @@ impl Master {
             }
             return;
         };
-        let mut env = hb_rsc::runner::ScriptEnv::new(&self.paths.confdir);
-        env.vars = std::env::vars().collect();
-        env.debug_log = self.hacf.debugfile.clone();
-        let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
-        for p in &settings.problems {
-            hb_log!(Prio::Warn, "{p}");
-        }
-        env.native_ip = settings.native_ip;
-        if let Some(t) = settings.timeout {
-            env.timeout = t;
-        }
+        let env = self.script_env();
         let title = match op {
             hb_rsc::runner::GroupOp::Acquire => format!("takegroup {key}"),
             hb_rsc::runner::GroupOp::Release => format!("givegroup {key}"),
