@@ -352,3 +352,35 @@ fn scripts_get_exactly_the_given_environment() {
         "inherited environment leaked: {env}"
     );
 }
+
+/// Fault scenario 10 (docs/reliability.md): a script that prints nothing on `status` (even
+/// while running) is judged "not running", as Debian's ResourceManager judges it: acquiring
+/// runs its start each time, releasing runs its stop, and nothing hangs or fails.
+#[test]
+fn a_silent_status_means_not_running() {
+    let s = Scratch::new("silent");
+    script(
+        &s.rdir(),
+        "Silent",
+        r#"echo "Silent $*" >> "$STATE/calls"
+exit 0"#,
+    );
+    let g = group("node1 Silent::x");
+    let env = s.env();
+    let r = run_group(GroupOp::Acquire, &g, &env);
+    assert!(r.ok, "{:?}", r.log);
+    let r = run_group(GroupOp::Acquire, &g, &env);
+    assert!(r.ok, "{:?}", r.log);
+    let r = run_group(GroupOp::Release, &g, &env);
+    assert!(r.ok, "{:?}", r.log);
+    assert_eq!(
+        s.calls(),
+        [
+            "Silent x status",
+            "Silent x start",
+            "Silent x status",
+            "Silent x start",
+            "Silent x stop"
+        ]
+    );
+}
