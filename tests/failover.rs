@@ -5,7 +5,7 @@
 //! (`hbtest`, written into each node's `/etc/ha.d/resource.d`) that records every call in
 //! `/var/log/hbtest.log` and answers `status` with `running` / `stopped`. A prober in the
 //! client namespace pings the VIP every 10 ms and records which MAC answered
-//! (`bench/src/probe.rs`, shared with the failover benchmark), so the tests assert who serves
+//! (`hb_tests::probe`, shared with the failover benchmark), so the tests assert who serves
 //! the address and how long the outage was, not just what the daemons logged.
 //!
 //! A crash is what `lab/fault.sh crash` does: every process of the node is frozen (SIGSTOP),
@@ -16,14 +16,11 @@
 //! Mixed clusters pair our daemon with the real Heartbeat 3.0.6, which runs the real
 //! `IPaddr2` script on its side while ours uses the native fast path.
 
-#[path = "../bench/src/probe.rs"]
-mod probe;
-
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use hb_tests::probe::{self, Mac, Probe};
 use hb_tests::{wait_for, ConfigBuilder, Daemon, Error, Lan, Node, Result, Signal};
-use probe::{Mac, Probe};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 const GROUP: &str = "nodea IPaddr2::198.18.0.100/24/eth0 hbtest";

@@ -7,12 +7,9 @@
 //!   after partition", gives up its resources and restarts — and afterwards exactly one node
 //!   holds the group.
 
-#[path = "../bench/src/probe.rs"]
-mod probe;
-
 use std::time::{Duration, Instant};
 
-use hb_tests::{wait_for, ConfigBuilder, Daemon, Lan, Node};
+use hb_tests::{probe, wait_for, ConfigBuilder, Daemon, Lan, Node};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

@@ -15,7 +15,7 @@
 //! `--max-minutes` bounds the whole run.
 
 mod flavour;
-mod probe;
+use hb_tests::probe;
 mod stats;
 mod trial;
 

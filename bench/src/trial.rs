@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use hb_tests::{Lan, Node, Result, Signal};
 
 use crate::flavour::Flavour;
-use crate::probe::{self, Mac, Probe};
+use hb_tests::probe::{self, Mac, Probe};
 
 /// Bound for a start until the VIP answers.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);

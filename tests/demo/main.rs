@@ -5,7 +5,8 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use hb_tests::{wait_for, Auth, ConfigBuilder, Daemon, Lan, Node, Prober};
+use hb_tests::probe::{self, Mac, Probe};
+use hb_tests::{Auth, ConfigBuilder, Daemon, Lan, Node};
 
 const VIP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(198, 18, 0, 100);
 
@@ -15,11 +16,9 @@ fn say(s: &str) {
     println!("\n\x1b[1m==> {s}\x1b[0m");
 }
 
-fn mac_of(node: &Node) -> Result<String> {
-    Ok(node
-        .exec_ok(&["cat", "/sys/class/net/eth0/address"])?
-        .trim()
-        .to_string())
+fn mac_of(node: &Node) -> Result<Mac> {
+    let text = node.exec_ok(&["cat", "/sys/class/net/eth0/address"])?;
+    Ok(probe::parse_mac(text.trim()).ok_or("bad MAC address")?)
 }
 
 fn show(node: &Node, args: &[&str]) -> Result<()> {
@@ -52,26 +51,22 @@ fn run() -> Result<()> {
     a.start(ours.clone())?;
     b.start(ours)?;
     let (mac_a, mac_b) = (mac_of(a)?, mac_of(b)?);
-    println!("nodea eth0 {mac_a}, nodeb eth0 {mac_b}");
+    println!(
+        "nodea eth0 {}, nodeb eth0 {}",
+        probe::mac_text(&mac_a),
+        probe::mac_text(&mac_b)
+    );
 
     say("waiting for both nodes to be active and the VIP to answer from nodea");
-    let prober = Prober::start(
+    let prober = Probe::start(
         lan.client_netns(),
         VIP,
         Duration::from_millis(10),
         Duration::from_secs(120),
     )?;
-    wait_for(
-        "the VIP to answer from nodea",
-        Duration::from_secs(30),
-        Duration::from_millis(50),
-        || {
-            prober
-                .first_reply_after(Instant::now() - Duration::from_millis(100), Some(&mac_a))
-                .is_some()
-        },
-        || a.log_text(),
-    )?;
+    prober
+        .wait_from(&mac_a, Instant::now(), Duration::from_secs(30))
+        .ok_or_else(|| format!("the VIP never answered from nodea:\n{}", a.log_text()))?;
 
     say("ps on nodea");
     show(
@@ -108,21 +103,15 @@ fn run() -> Result<()> {
     let crash = Instant::now();
     a.kill9()?;
     a.cut("eth0")?;
-    wait_for(
-        "the VIP to answer from nodeb",
-        Duration::from_secs(30),
-        Duration::from_millis(20),
-        || prober.first_reply_after(crash, Some(&mac_b)).is_some(),
-        || b.log_text(),
-    )?;
-    let back = prober
-        .first_reply_after(crash, Some(&mac_b))
-        .ok_or("no reply")?;
-    let last_before = prober.replies().into_iter().rfind(|r| r.at < crash);
+    prober
+        .wait_from(&mac_b, crash, Duration::from_secs(30))
+        .ok_or_else(|| format!("the VIP never answered from nodeb:\n{}", b.log_text()))?;
+    let seen =
+        probe::analyze(&prober.replies(), crash, &mac_b, Instant::now()).ok_or("no reply")?;
     println!(
         "the VIP answers from nodeb {} ms after the crash (deadtime 1000 ms); the client saw no reply for {} ms",
-        back.at.duration_since(crash).as_millis(),
-        last_before.map_or(0, |l| back.at.duration_since(l.at).as_millis())
+        seen.outage.as_millis(),
+        seen.gap.as_millis()
     );
     say("nodeb's log");
     for line in b.log_text().lines().filter(|l| {

@@ -23,7 +23,7 @@ mod node;
 mod nodefs;
 mod pcap;
 mod prereq;
-mod probe;
+pub mod probe;
 mod proc;
 mod procinfo;
 mod relay;
@@ -44,7 +44,6 @@ pub use pcap::udp_payloads;
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
-pub use probe::{Prober, Reply};
 pub use procinfo::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};
 pub use scenario::{
