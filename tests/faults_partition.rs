@@ -35,8 +35,9 @@ fn partition(node: &Node, on: bool) -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
+/// Two of our nodes (keepalive 200 ms, deadtime 1 s) with the VIP group homed on nodea,
+/// both started.
+fn vip_pair() -> Result<Lan> {
     let lan = Lan::new(2)?;
     let config = ConfigBuilder::new(&lan.node_names())
         .timings("200ms", "1", "600ms", "2")
@@ -44,11 +45,17 @@ fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
         .auto_failback("on")
         .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
         .build();
-    let (a, b) = (lan.node(0), lan.node(1));
-    for n in [a, b] {
+    for n in lan.nodes() {
         n.apply(&config)?;
         n.start(Daemon::ours()?)?;
     }
+    Ok(lan)
+}
+
+#[test]
+fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
+    let lan = vip_pair()?;
+    let (a, b) = (lan.node(0), lan.node(1));
     let both_up = Duration::from_secs(20);
     a.wait_for_log("Status update for node nodeb: status active", both_up)?;
     b.wait_for_log("Status update for node nodea: status active", both_up)?;
@@ -106,18 +113,8 @@ fn mac_of(node: &Node) -> Result<probe::Mac> {
 
 #[test]
 fn s2_killing_the_active_master_moves_the_vip_without_a_duplicate() -> Result<()> {
-    let lan = Lan::new(2)?;
-    let config = ConfigBuilder::new(&lan.node_names())
-        .timings("200ms", "1", "600ms", "2")
-        .bcast("eth0")
-        .auto_failback("on")
-        .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
-        .build();
+    let lan = vip_pair()?;
     let (a, b) = (lan.node(0), lan.node(1));
-    for n in [a, b] {
-        n.apply(&config)?;
-        n.start(Daemon::ours()?)?;
-    }
     let (mac_a, mac_b) = (mac_of(a)?, mac_of(b)?);
     let vip: std::net::Ipv4Addr = VIP.parse()?;
     let probe = probe::Probe::start(

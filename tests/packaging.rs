@@ -967,13 +967,13 @@ fn ocf_wrapper_maps_heartbeat_arguments_to_ocf_parameters() {
     let cases: &[(&str, &[&str], &[&str])] = &[
         (
             "IPaddr",
-            &["10.0.0.1/24/eth0/10.0.0.255", "start"],
+            &["198.18.77.1/24/eth0/198.18.77.255", "start"],
             &[
                 "op=start",
-                "instance=IPaddr_10.0.0.1",
-                "OCF_RESKEY_broadcast=10.0.0.255",
+                "instance=IPaddr_198.18.77.1",
+                "OCF_RESKEY_broadcast=198.18.77.255",
                 "OCF_RESKEY_cidr_netmask=24",
-                "OCF_RESKEY_ip=10.0.0.1",
+                "OCF_RESKEY_ip=198.18.77.1",
                 "OCF_RESKEY_lvs_support=0",
                 "OCF_RESKEY_nic=eth0",
             ],

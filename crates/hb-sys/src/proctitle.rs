@@ -8,7 +8,7 @@
 //! strings, and titles may run on into that area, so the environment is first
 //! copied elsewhere (daemon.md §1.1). `prctl(PR_SET_NAME)` is deliberately
 //! *not* used: it changes `/proc/PID/comm`, which must stay `heartbeat`
-//! because `ResourceManager` falls back to `pkill -9 heartbeat`, matching on
+//! because `ResourceManager` falls back to killing every process whose comm is `heartbeat`, matching on
 //! comm. Writing the argument area leaves comm untouched.
 //!
 //! How the area is found: the kernel publishes its bounds in
