@@ -137,7 +137,7 @@ fn killed_children_come_back_and_a_dead_master_takes_them_down() -> Result<()> {
         a.signal(old, nix::sys::signal::Signal::SIGKILL)?;
         wait_for(
             &format!("{title} to be restarted"),
-            Duration::from_secs(2),
+            Duration::from_secs(1), // issue 3: "back within a second"
             Duration::from_millis(20),
             || pid_titled(a, title).is_some_and(|p| p != old),
             || format!("{:?}", ps(a)),
