@@ -13,7 +13,7 @@
 //! (which owns the process) decides.
 
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -294,20 +294,22 @@ where
     }
 }
 
-/// What woke the read child up.
-enum Wake {
+/// What waiting for input found.
+pub(crate) enum Wake {
+    /// The medium has something to read.
     Packet,
+    /// The channel to the master is closed: the master is gone.
     ChannelGone,
+    /// Woken for nothing (a signal): wait again.
     Nothing,
+    /// Waiting itself failed (logged).
     Failed,
 }
 
-fn wait_readable(sock: &MediumSockets, master: &impl AsFd) -> Wake {
-    if sock.has_buffered() {
-        return Wake::Packet;
-    }
+/// Waits until `fd` is readable or the master's channel hangs up.
+pub(crate) fn wait_for_input(fd: BorrowedFd<'_>, master: &impl AsFd, label: &str) -> Wake {
     let mut fds = [
-        PollFd::new(sock.recv_fd(), PollFlags::POLLIN),
+        PollFd::new(fd, PollFlags::POLLIN),
         PollFd::new(master.as_fd(), PollFlags::empty()),
     ];
     match poll(&mut fds, PollTimeout::NONE) {
@@ -323,10 +325,17 @@ fn wait_readable(sock: &MediumSockets, master: &impl AsFd) -> Wake {
         }
         Err(Errno::EINTR) => Wake::Nothing,
         Err(e) => {
-            log::error!("{}: cannot wait for packets: {}", sock.label(), e.desc());
+            log::error!("{label}: cannot wait for packets: {}", e.desc());
             Wake::Failed
         }
     }
+}
+
+fn wait_readable(sock: &MediumSockets, master: &impl AsFd) -> Wake {
+    if sock.has_buffered() {
+        return Wake::Packet;
+    }
+    wait_for_input(sock.recv_fd(), master, sock.label())
 }
 
 /// Runs a read child: every packet received on `sock` is framed and written

@@ -17,10 +17,8 @@ use std::os::fd::AsFd;
 use std::time::Duration;
 
 use hb_proto::{KeyRing, Message};
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use crate::child::{emit, next_frame, strerror, Failure, WriteFailures};
+use crate::child::{emit, next_frame, strerror, wait_for_input, Failure, Wake, WriteFailures};
 use crate::ping::{parse_reply, PingKind, PingMedium, SeqWindow};
 use crate::{StatDelta, EXIT_GENERIC, EXIT_READ_FAILURES, MAX_FAILED_READS};
 use hb_proto::ipc::{encode_frame, FrameDecoder};
@@ -114,39 +112,6 @@ where
     }
 }
 
-/// What woke the read child up.
-enum Wake {
-    Readable,
-    ChannelGone,
-    Nothing,
-}
-
-fn wait(medium: &PingMedium, master: &impl AsFd) -> Wake {
-    let mut fds = [
-        PollFd::new(medium.fd(), PollFlags::POLLIN),
-        PollFd::new(master.as_fd(), PollFlags::empty()),
-    ];
-    match poll(&mut fds, PollTimeout::NONE) {
-        Ok(_) => {
-            let gone = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
-            if fds[1].revents().is_some_and(|r| r.intersects(gone)) {
-                Wake::ChannelGone
-            } else if fds[0].revents().is_some_and(|r| !r.is_empty()) {
-                Wake::Readable
-            } else {
-                Wake::Nothing
-            }
-        }
-        Err(Errno::EINTR) => Wake::Nothing,
-        Err(e) => {
-            log::error!("{}: cannot wait for packets: {}", medium.label(), e.desc());
-            // Do not spin on a persistent poll error.
-            std::thread::sleep(Duration::from_millis(100));
-            Wake::Nothing
-        }
-    }
-}
-
 /// The read child's filter: which datagrams are replies to our requests.
 struct Filter {
     kind: PingKind,
@@ -217,13 +182,18 @@ where
     let mut filter = Filter::new(medium);
     let mut failed = 0u32;
     loop {
-        match wait(medium, &to_master) {
+        match wait_for_input(medium.fd(), &to_master, medium.label()) {
             Wake::ChannelGone => {
                 log::error!("read_child channel status: {IPC_DISCONNECT} - returning.");
                 return EXIT_GENERIC;
             }
             Wake::Nothing => continue,
-            Wake::Readable => {}
+            Wake::Packet => {}
+            Wake::Failed => {
+                // Do not spin on a persistent poll error.
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
         }
         // Drain everything queued; most of it may be other ICMP traffic.
         loop {
