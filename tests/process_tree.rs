@@ -461,3 +461,44 @@ fn a_hung_child_is_killed_and_replaced() -> Result<()> {
     assert!(log.contains("Restarting HBFIFO process."), "{log}");
     Ok(())
 }
+
+#[test]
+fn new_authkeys_reach_the_ping_children() -> Result<()> {
+    let lan = Lan::new(2)?;
+    let a = lan.node(0);
+    let config = ConfigBuilder::new(&["nodea"])
+        .bcast("eth0")
+        .ping(hb_tests::CLIENT_IP)
+        .auth(hb_tests::Auth::Sha1("first key".into()))
+        .build();
+    a.apply(&config)?;
+    a.start(ours())?;
+    let ping = hb_tests::CLIENT_IP.to_string();
+    let status = || a.cl_status(&["nodestatus", &ping]).unwrap_or_default();
+    wait_for(
+        "the ping node to answer",
+        WAIT,
+        POLL,
+        || status() == "ping",
+        || a.log_text(),
+    )?;
+    // A new key: the engine and the ping children (which seal and check their own echoes) must
+    // both use it, or the ping node would be declared dead.
+    std::fs::write(
+        a.host_path("/etc/ha.d/authkeys")?,
+        "auth 2\n2 sha1 second key\n",
+    )?;
+    let master = a.master_pid().ok_or("no master")?;
+    a.signal(master, nix::sys::signal::Signal::SIGHUP)?;
+    a.wait_for_log(&format!("Restarting ping {ping} with the new keys."), WAIT)?;
+    // Past the ping node's dead time (deadping = deadtime 5 s): still answering.
+    std::thread::sleep(Duration::from_secs(7));
+    assert_eq!(status(), "ping", "{}", a.log_text());
+    let log = a.log_text();
+    assert!(!log.contains(&format!("node {ping}: is dead")), "{log}");
+    assert!(
+        !log.contains("Both comm processes"),
+        "a planned restart is not an error: {log}"
+    );
+    Ok(())
+}

@@ -320,8 +320,12 @@ impl Master {
             }
             return;
         }
-        if let Some((prio, text)) = exit_status::describe(name, status) {
-            logging::emit(prio, &text);
+        // Ping children stopped on purpose to pick up new keys are not failures.
+        let rekeying = medium.is_some_and(|i| self.media[i].rekeying);
+        if !rekeying {
+            if let Some((prio, text)) = exit_status::describe(name, status) {
+                logging::emit(prio, &text);
+            }
         }
         match medium {
             None => {
@@ -344,16 +348,21 @@ impl Master {
                     }
                 };
                 if let Some(p) = partner {
-                    hb_log!(
-                        Prio::Error,
-                        "{name} process died.  Beginning communications restart process for comm channel {i}."
-                    );
+                    if !rekeying {
+                        hb_log!(
+                            Prio::Error,
+                            "{name} process died.  Beginning communications restart process for comm channel {i}."
+                        );
+                    }
                     let _ = kill(p, Signal::SIGKILL);
                 } else {
-                    hb_log!(
-                        Prio::Error,
-                        "Both comm processes for channel {i} have died.  Restarting."
-                    );
+                    if !rekeying {
+                        hb_log!(
+                            Prio::Error,
+                            "Both comm processes for channel {i} have died.  Restarting."
+                        );
+                    }
+                    self.media[i].rekeying = false;
                     self.drop_medium_channels(i);
                     match self.spawn_medium(i) {
                         Ok(()) => hb_log!(Prio::Info, "Communications restart succeeded."),

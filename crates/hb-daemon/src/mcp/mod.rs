@@ -139,6 +139,8 @@ struct MediumSlot {
     inbound: Option<Inbound>,
     /// When to retry a failed restart.
     retry_at: Option<u64>,
+    /// Its children were stopped to pick up new keys (not a failure).
+    rekeying: bool,
 }
 
 /// A `respawn`/`failfast` client.
@@ -254,6 +256,7 @@ impl Master {
                 outbox: None,
                 inbound: None,
                 retry_at: None,
+                rekeying: false,
             })
             .collect();
         let clients = hacf
@@ -831,6 +834,15 @@ impl Master {
             crate::reload::Outcome::NewKeys(keys) => {
                 hb_log!(Prio::Info, "Rereading authentication file.");
                 self.core.set_keys(*keys);
+                // Ping children seal and check their echoes themselves: restart
+                // them so they use the new keys too.
+                for m in self.media.iter_mut().filter(|m| m.spec.is_ping()) {
+                    hb_log!(Prio::Info, "Restarting {} {} with the new keys.", m.spec.kind(), m.spec.name());
+                    m.rekeying = true;
+                    for pid in m.writer.into_iter().chain(m.reader) {
+                        let _ = kill(pid, Signal::SIGTERM);
+                    }
+                }
             }
             crate::reload::Outcome::Rejected(errors) => {
                 for e in errors {
