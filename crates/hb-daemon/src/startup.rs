@@ -228,7 +228,6 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         return exit::EPERM;
     }
     let level = logging::debug_level().max(loaded.hacf.debug);
-    let _ = logging::debug_level;
     logging::init("heartbeat", log_targets(&loaded), level);
     if let Err(e) = prepare_dirs(paths) {
         hb_log!(

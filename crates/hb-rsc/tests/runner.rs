@@ -12,17 +12,30 @@ use hb_rsc::Level;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
+/// The tests write scripts and run them. With tests in parallel threads, a
+/// script freshly written by one test can still be open for writing in a
+/// child that another thread has just forked (until that child execs), and
+/// exec'ing it then fails with ETXTBSY. Each test holds this lock for its
+/// whole run (through its [`Scratch`]).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A scratch directory removed on drop; holds [`SERIAL`] while it lives.
+struct Scratch(
+    PathBuf,
+    #[allow(dead_code)] std::sync::MutexGuard<'static, ()>,
+);
 
 impl Scratch {
     fn new(tag: &str) -> Scratch {
+        let guard = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let p = std::env::temp_dir().join(format!("hb-rsc-{tag}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&p);
         fs::create_dir_all(p.join("resource.d")).expect("scratch dir");
         fs::create_dir_all(p.join("init.d")).expect("scratch dir");
-        Scratch(p)
+        Scratch(p, guard)
     }
 
     fn rdir(&self) -> PathBuf {
