@@ -155,6 +155,10 @@ fn media_cut(daemons: [Daemon; 2]) -> Result<()> {
     }
     start_pair(&lan, daemons)?;
     let (a, b) = (lan.node(0), lan.node(1));
+    // A link starts dead and only an up → dead change is logged: cut only once both nodes
+    // have heard each other on eth1.
+    a.wait_for_log("Link nodeb:eth1 up.", Duration::from_secs(10))?;
+    b.wait_for_log("Link nodea:eth1 up.", Duration::from_secs(10))?;
     let marks = [log_mark(a), log_mark(b)];
     b.cut("eth1")?;
     a.wait_for_log("Link nodeb:eth1 dead.", Duration::from_secs(10))?;
