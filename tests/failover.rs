@@ -90,18 +90,6 @@ fn script_running(node: &Node) -> bool {
         .is_ok_and(|p| p.exists())
 }
 
-fn mac_of(node: &Node) -> Result<Mac> {
-    let text = node.exec_ok(&["cat", "/sys/class/net/eth0/address"])?;
-    probe::parse_mac(&text)
-        .ok_or_else(|| Error::Invalid(format!("bad MAC {text:?} on {}", node.name())))
-}
-
-/// Whether the VIP is configured on `node`'s eth0.
-fn has_vip(node: &Node) -> bool {
-    node.exec_ok(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
-        .is_ok_and(|s| s.contains(&format!(" {VIP}/")))
-}
-
 fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
@@ -128,7 +116,7 @@ impl Cluster {
             node.apply(&cfg)?;
             install_script(node, "hbtest", &lsb_script("hbtest", "ok"))?;
         }
-        let macs = [mac_of(lan.node(0))?, mac_of(lan.node(1))?];
+        let macs = [node_mac(lan.node(0))?, node_mac(lan.node(1))?];
         let probe = Probe::start(
             lan.client_netns(),
             VIP,
@@ -211,7 +199,7 @@ impl Cluster {
             || {
                 script_running(self.node(i))
                     && !script_running(self.node(other))
-                    && !has_vip(self.node(other))
+                    && !holds_vip(self.node(other))
             },
             || self.detail(),
         )?;
@@ -552,7 +540,7 @@ fn ours_hanging_script_is_killed_at_its_timeout() -> Result<()> {
         "the group to be released",
         MOVE,
         POLL,
-        || !has_vip(a) && !process_running(a, "sleep 600"),
+        || !holds_vip(a) && !process_running(a, "sleep 600"),
         || tail(&a.log_text(), 20),
     )?;
     assert_eq!(calls_of(a, "hbhang"), ["status", "start", "stop"]);
@@ -576,7 +564,7 @@ fn ours_failed_start_releases_the_whole_group() -> Result<()> {
         MOVE,
         POLL,
         || {
-            !has_vip(a)
+            !holds_vip(a)
                 && !script_running(a)
                 && calls_of(a, "hbtest").last().is_some_and(|c| c == "stop")
         },
@@ -609,7 +597,7 @@ fn ours_native_ip_can_be_switched_off() -> Result<()> {
         "the group to start",
         STARTUP,
         POLL,
-        || has_vip(a) && script_running(a),
+        || holds_vip(a) && script_running(a),
         || tail(&a.log_text(), 20),
     )?;
     let log = a.log_text();
@@ -625,4 +613,12 @@ fn ours_native_ip_can_be_switched_off() -> Result<()> {
         tail(&log, 20)
     );
     Ok(())
+}
+
+fn node_mac(node: &Node) -> Result<Mac> {
+    node.mac("eth0")
+}
+
+fn holds_vip(node: &Node) -> bool {
+    node.has_address("eth0", &VIP.to_string())
 }

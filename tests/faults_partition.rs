@@ -15,11 +15,6 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const VIP: &str = "198.18.0.100";
 
-fn has_vip(node: &Node) -> bool {
-    node.exec_ok(&["ip", "-o", "-4", "addr", "show", "dev", "eth0"])
-        .is_ok_and(|t| t.contains(&format!(" {VIP}/")))
-}
-
 /// Drops (or lets through again) heartbeat traffic only: the client still reaches both nodes,
 /// so both answer for the VIP while partitioned.
 fn partition(node: &Node, on: bool) -> Result<()> {
@@ -63,7 +58,7 @@ fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
         "nodea to hold the VIP",
         both_up,
         Duration::from_millis(100),
-        || has_vip(a) && !has_vip(b),
+        || a.has_address("eth0", VIP) && !b.has_address("eth0", VIP),
         || a.log_text(),
     )?;
     // Past the startup window in which nodes advertise deadtime + 2 s.
@@ -76,7 +71,7 @@ fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
         "split brain: both nodes hold the VIP",
         Duration::from_secs(10),
         Duration::from_millis(100),
-        || has_vip(a) && has_vip(b),
+        || a.has_address("eth0", VIP) && b.has_address("eth0", VIP),
         || b.log_text(),
     )?;
 
@@ -93,12 +88,12 @@ fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
         "exactly one owner again",
         Duration::from_secs(30),
         Duration::from_millis(100),
-        || has_vip(a) != has_vip(b),
+        || a.has_address("eth0", VIP) != b.has_address("eth0", VIP),
         || format!("{}\n---\n{}", a.log_text(), b.log_text()),
     )?;
     for _ in 0..20 {
         assert!(
-            has_vip(a) != has_vip(b),
+            a.has_address("eth0", VIP) != b.has_address("eth0", VIP),
             "the VIP must have exactly one owner"
         );
         std::thread::sleep(Duration::from_millis(100));
@@ -106,16 +101,11 @@ fn s4_partition_then_heal_leaves_exactly_one_owner() -> Result<()> {
     Ok(())
 }
 
-fn mac_of(node: &Node) -> Result<probe::Mac> {
-    let text = node.exec_ok(&["cat", "/sys/class/net/eth0/address"])?;
-    probe::parse_mac(text.trim()).ok_or_else(|| format!("bad MAC {text:?}").into())
-}
-
 #[test]
 fn s2_killing_the_active_master_moves_the_vip_without_a_duplicate() -> Result<()> {
     let lan = vip_pair()?;
     let (a, b) = (lan.node(0), lan.node(1));
-    let (mac_a, mac_b) = (mac_of(a)?, mac_of(b)?);
+    let (mac_a, mac_b) = (a.mac("eth0")?, b.mac("eth0")?);
     let vip: std::net::Ipv4Addr = VIP.parse()?;
     let probe = probe::Probe::start(
         lan.client_netns(),
@@ -148,7 +138,7 @@ fn s2_killing_the_active_master_moves_the_vip_without_a_duplicate() -> Result<()
         "nodea still answered after nodeb took over"
     );
     assert!(
-        !has_vip(a),
+        !a.has_address("eth0", VIP),
         "the dead master's node must have given the VIP up"
     );
     assert!(

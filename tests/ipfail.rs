@@ -273,8 +273,7 @@ impl Ipfail {
 
 /// Whether `node` holds the VIP on eth0.
 fn has_vip(node: &Node) -> bool {
-    node.exec_ok(&["ip", "-4", "-o", "addr", "show", "dev", "eth0"])
-        .is_ok_and(|s| s.contains(&format!(" {VIP}/")))
+    node.has_address("eth0", VIP)
 }
 
 fn wait_vip(holder: &Node, other: &Node, timeout: Duration) -> Result<()> {

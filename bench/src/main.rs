@@ -107,11 +107,6 @@ fn parse_matrix(args: &Args) -> Result<Vec<Flavour>> {
     Ok(out)
 }
 
-fn mac_of(node: &hb_tests::Node) -> Result<probe::Mac> {
-    let text = node.exec_ok(&["cat", "/sys/class/net/eth0/address"])?;
-    probe::parse_mac(&text).ok_or_else(|| Error::Invalid(format!("bad MAC {text:?}")))
-}
-
 /// Runs every trial of `flavour` on a fresh Lan (dropped, i.e. torn down, at the end).
 fn run_flavour(
     flavour: &Flavour,
@@ -121,7 +116,7 @@ fn run_flavour(
 ) -> Result<Vec<TrialResult>> {
     let lan = Lan::new(2)?;
     flavour.configure(&lan)?;
-    let macs = [mac_of(lan.node(0))?, mac_of(lan.node(1))?];
+    let macs = [lan.node(0).mac("eth0")?, lan.node(1).mac("eth0")?];
     let probe = probe::Probe::start(
         lan.client_netns(),
         VIP,

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use hb_tests::probe::{self, Mac, Probe};
+use hb_tests::probe::{self, Probe};
 use hb_tests::{Auth, ConfigBuilder, Daemon, Lan, Node};
 
 const VIP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(198, 18, 0, 100);
@@ -14,11 +14,6 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 fn say(s: &str) {
     println!("\n\x1b[1m==> {s}\x1b[0m");
-}
-
-fn mac_of(node: &Node) -> Result<Mac> {
-    let text = node.exec_ok(&["cat", "/sys/class/net/eth0/address"])?;
-    Ok(probe::parse_mac(text.trim()).ok_or("bad MAC address")?)
 }
 
 fn show(node: &Node, args: &[&str]) -> Result<()> {
@@ -50,7 +45,7 @@ fn run() -> Result<()> {
     }
     a.start(ours.clone())?;
     b.start(ours)?;
-    let (mac_a, mac_b) = (mac_of(a)?, mac_of(b)?);
+    let (mac_a, mac_b) = (a.mac("eth0")?, b.mac("eth0")?);
     println!(
         "nodea eth0 {}, nodeb eth0 {}",
         probe::mac_text(&mac_a),

@@ -103,6 +103,19 @@ impl Node {
         self.ip2
     }
 
+    /// The MAC address of `iface` (e.g. to tell which node answered a probe).
+    pub fn mac(&self, iface: &str) -> Result<crate::probe::Mac> {
+        let text = self.exec_ok(&["cat", &format!("/sys/class/net/{iface}/address")])?;
+        crate::probe::parse_mac(text.trim())
+            .ok_or_else(|| Error::Invalid(format!("bad MAC {text:?} on {} {iface}", self.name)))
+    }
+
+    /// Whether IPv4 address `ip` is configured on `iface` (a VIP held here).
+    pub fn has_address(&self, iface: &str, ip: &str) -> bool {
+        self.exec_ok(&["ip", "-4", "-o", "addr", "show", "dev", iface])
+            .is_ok_and(|s| s.contains(&format!(" {ip}/")))
+    }
+
     /// Name of the node's network namespace (for `ip netns exec`).
     pub fn netns(&self) -> &str {
         &self.netns
