@@ -39,9 +39,14 @@ fn keys(method: Method, key: &str) -> KeyRing {
 
 /// A pair with keepalive 100 ms (warntime 500 ms, deadtime 2 s), sha1, bcast.
 fn fast_pair(daemons: [Daemon; 2]) -> Result<Lan> {
+    pair_with(daemons, ["100ms", "2", "500ms", "6"])
+}
+
+/// A started, converged pair with these keepalive, deadtime, warntime and initdead; sha1, bcast.
+fn pair_with(daemons: [Daemon; 2], t: [&str; 4]) -> Result<Lan> {
     let lan = Lan::new(2)?;
     let cfg = ConfigBuilder::new(&lan.node_names())
-        .timings("100ms", "2", "500ms", "6")
+        .timings(t[0], t[1], t[2], t[3])
         .auth(Auth::Sha1(KEY.into()))
         .bcast("eth0")
         .build();
@@ -702,20 +707,8 @@ fn libc_nonblock() -> i32 {
 /// between two real heartbeats.
 #[test]
 fn s6_empty_datagrams_change_nothing() -> Result<()> {
-    let lan = Lan::new(2)?;
-    let cfg = ConfigBuilder::new(&lan.node_names())
-        .timings("2", "10", "5", "12")
-        .auth(Auth::Sha1(KEY.into()))
-        .bcast("eth0")
-        .build();
-    for n in lan.nodes() {
-        n.apply(&cfg)?;
-    }
+    let lan = pair_with([ours()?, ours()?], ["2", "10", "5", "12"])?;
     let (a, b) = (lan.node(0), lan.node(1));
-    a.start(ours()?)?;
-    b.start(ours()?)?;
-    wait_active(a, "nodeb", CONVERGE)?;
-    wait_active(b, "nodea", CONVERGE)?;
     let sock = udp_socket_in(
         lan.client_netns(),
         SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),

@@ -59,45 +59,42 @@ fn drop_icmp_ruleset(hook: &str, match_expr: &str) -> String {
     )
 }
 
-/// Makes the client namespace ignore pings (echo requests are dropped on input).
-fn client_drop_icmp(lan: &Lan, on: bool) -> Result<()> {
-    let script = if on {
+/// The nft script that installs (`on`) or removes the drop rule.
+fn drop_icmp_script(on: bool, hook: &str, match_expr: &str) -> String {
+    if on {
         format!(
             "nft -f - <<'EOF'\n{}EOF\n",
-            drop_icmp_ruleset("input", "icmp type echo-request")
+            drop_icmp_ruleset(hook, match_expr)
         )
     } else {
         format!("nft delete table inet {DROP_TABLE}")
-    };
-    let out = lan.client_exec(&["sh", "-c", &script])?;
-    if !out.status.success() {
-        return Err(hb_tests::Error::Invalid(format!(
-            "nft in the client namespace failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
     }
-    Ok(())
+}
+
+/// Fails with nft's error output unless `out` succeeded.
+fn nft_ok(out: std::process::Output, where_: &str) -> Result<()> {
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(hb_tests::Error::Invalid(format!(
+        "nft in {where_} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    )))
+}
+
+/// Makes the client namespace ignore pings (echo requests are dropped on input).
+fn client_drop_icmp(lan: &Lan, on: bool) -> Result<()> {
+    let script = drop_icmp_script(on, "input", "icmp type echo-request");
+    nft_ok(
+        lan.client_exec(&["sh", "-c", &script])?,
+        "the client namespace",
+    )
 }
 
 /// Cuts (or restores) `node`'s path to `target`: ICMP to it is dropped on output.
 fn node_drop_icmp_to(node: &Node, target: Ipv4Addr, on: bool) -> Result<()> {
-    let script = if on {
-        format!(
-            "nft -f - <<'EOF'\n{}EOF\n",
-            drop_icmp_ruleset("output", &format!("ip daddr {target} ip protocol icmp"))
-        )
-    } else {
-        format!("nft delete table inet {DROP_TABLE}")
-    };
-    let out = node.sh(&script)?;
-    if !out.status.success() {
-        return Err(hb_tests::Error::Invalid(format!(
-            "nft in {} failed: {}",
-            node.name(),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(())
+    let script = drop_icmp_script(on, "output", &format!("ip daddr {target} ip protocol icmp"));
+    nft_ok(node.sh(&script)?, node.name())
 }
 
 /// One node pinging the client: status `ping`, type `ping`, listed; ICMP dropped → `dead` (and
@@ -169,23 +166,8 @@ fn ping_node_ours() -> Result<()> {
 
 /// Makes `node` ignore pings (echo requests dropped on input).
 fn node_ignore_pings(node: &Node, on: bool) -> Result<()> {
-    let script = if on {
-        format!(
-            "nft -f - <<'EOF'\n{}EOF\n",
-            drop_icmp_ruleset("input", "icmp type echo-request")
-        )
-    } else {
-        format!("nft delete table inet {DROP_TABLE}")
-    };
-    let out = node.sh(&script)?;
-    if !out.status.success() {
-        return Err(hb_tests::Error::Invalid(format!(
-            "nft in {} failed: {}",
-            node.name(),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(())
+    let script = drop_icmp_script(on, "input", "icmp type echo-request");
+    nft_ok(node.sh(&script)?, node.name())
 }
 
 /// `ping_group grp <client> <nodeb>` on nodea alone (nodeb only answers pings): the group is

@@ -100,6 +100,22 @@ pub(crate) fn next_frame<R: Read>(
     }
 }
 
+/// The next packet from the master for a write child; `None` (logged) when
+/// the channel is closed or broken and the child must exit.
+pub(crate) fn next_packet<R: Read>(dec: &mut FrameDecoder, from: &mut R) -> Option<Vec<u8>> {
+    match next_frame(dec, from) {
+        Ok(Some(p)) => Some(p),
+        Ok(None) => {
+            log::error!("write process exiting: channel to the master closed");
+            None
+        }
+        Err(e) => {
+            log::error!("write process exiting: channel to the master failed: {e}");
+            None
+        }
+    }
+}
+
 /// Drops every frame already buffered or readable right now; returns how many.
 fn discard_queued<R: Read + AsFd>(dec: &mut FrameDecoder, from: &mut R) -> usize {
     let mut count = 0;
@@ -249,16 +265,8 @@ where
     let mut dec = FrameDecoder::default();
     let mut fails = WriteFailures::default();
     loop {
-        let packet = match next_frame(&mut dec, &mut from_master) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                log::error!("write process exiting: channel to the master closed");
-                return EXIT_GENERIC;
-            }
-            Err(e) => {
-                log::error!("write process exiting: channel to the master failed: {e}");
-                return EXIT_GENERIC;
-            }
+        let Some(packet) = next_packet(&mut dec, &mut from_master) else {
+            return EXIT_GENERIC;
         };
         match sock.send(&packet) {
             Ok(()) => {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use hb_proto::{KeyRing, Message};
 
-use crate::child::{emit, next_frame, strerror, wait_for_input, Failure, Wake, WriteFailures};
+use crate::child::{emit, next_packet, strerror, wait_for_input, Failure, Wake, WriteFailures};
 use crate::ping::{parse_reply, PingKind, PingMedium, SeqWindow};
 use crate::{StatDelta, EXIT_GENERIC, EXIT_READ_FAILURES, MAX_FAILED_READS};
 use hb_proto::ipc::{encode_frame, FrameDecoder};
@@ -71,16 +71,8 @@ where
     let mut fails = WriteFailures::default();
     let mut seq: u16 = 0;
     loop {
-        let packet = match next_frame(&mut dec, &mut from_master) {
-            Ok(Some(p)) => p,
-            Ok(None) => {
-                log::error!("write process exiting: channel to the master closed");
-                return EXIT_GENERIC;
-            }
-            Err(e) => {
-                log::error!("write process exiting: channel to the master failed: {e}");
-                return EXIT_GENERIC;
-            }
+        let Some(packet) = next_packet(&mut dec, &mut from_master) else {
+            return EXIT_GENERIC;
         };
         let Some(payload) = echo_payload(keys, &packet, medium.kind(), medium.node()) else {
             continue;
