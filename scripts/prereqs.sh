@@ -23,6 +23,12 @@ REQUIREMENTS=(
     "iputils-ping ping"
     "rpm rpmbuild"
     "systemd systemd-analyze"
+    "cluster-glue /usr/sbin/stonith"
+    "corosync corosync"
+    "pacemaker /usr/sbin/pacemakerd"
+    "pacemaker-cli-utils crm_verify"
+    "prometheus promtool"
+    "stress-ng stress-ng"
 )
 
 satisfied() { # satisfied PACKAGE [FILE|COMMAND]
