@@ -9,6 +9,7 @@ use crate::config::{CoreConfig, Millis};
 use crate::event::Event;
 use crate::history::History;
 use crate::node::{status, Link, LinkView, Node, NodeKind, NodeView};
+use crate::pause::PauseWatch;
 use crate::rng::Rng;
 use crate::stats::Counters;
 use crate::track::{RexmitTimers, Track};
@@ -94,6 +95,8 @@ pub struct Cluster {
     local_status: String,
     ld: String,
     pub(crate) counters: Counters,
+    /// Pause-aware failure detection (`pause.rs`).
+    pub(crate) pause: PauseWatch,
 }
 
 impl Cluster {
@@ -199,6 +202,7 @@ impl Cluster {
             local_status: status::INIT.to_string(),
             ld: "n/a".to_string(),
             counters: Counters::default(),
+            pause: PauseWatch::default(),
         };
         c.bump_deadtime(STARTUP_DEADTIME_BUMP);
         c.set_local_status(status::UP);
@@ -221,6 +225,7 @@ impl Cluster {
         self.advance(now, wall_secs);
         let r = self.send_cluster_msg(msg);
         self.drain_loopback();
+        self.expect_next_run();
         r
     }
 
@@ -251,6 +256,7 @@ impl Cluster {
             self.check_comm_isup();
         }
         self.drain_loopback();
+        self.expect_next_run();
     }
 
     /// The earliest time at which [`Cluster::on_tick`] has work to do.
@@ -266,18 +272,21 @@ impl Cluster {
         if let Some((at, _)) = self.reqnodes_retry {
             consider(at);
         }
+        // Deaths held back by a pause's grace are looked at again at its end.
+        let not_before = self.pause.grace_end(self.now).unwrap_or(0);
+        let mut consider_death = |x: Millis| t = t.min(x.max(not_before));
         for (i, n) in self.nodes.iter().enumerate() {
             let interval = self.dead_interval_of(n);
             let skip = n.is_dead() || (i == self.me && self.local_lost);
             if !skip {
                 match n.last_status {
-                    Some(last) => consider(last.saturating_add(interval).saturating_add(1)),
-                    None => consider(self.now),
+                    Some(last) => consider_death(last.saturating_add(interval).saturating_add(1)),
+                    None => consider_death(self.now),
                 }
             }
             if i != self.me {
                 for l in n.links.iter().filter(|l| l.up) {
-                    consider(l.last_update.saturating_add(interval).saturating_add(1));
+                    consider_death(l.last_update.saturating_add(interval).saturating_add(1));
                 }
             }
         }
@@ -462,10 +471,25 @@ impl Cluster {
 
     // ----- internals shared with receive.rs -------------------------------
 
-    fn advance(&mut self, now: Millis, wall_secs: u64) {
+    pub(crate) fn advance(&mut self, now: Millis, wall_secs: u64) {
         // A monotonic clock never goes back; if the caller's does, hold still.
         self.now = self.now.max(now);
         self.wall = wall_secs;
+        let threshold = PauseWatch::threshold(self.cfg.keepalive);
+        let grace = self.cfg.keepalive.max(1);
+        if let Some(p) = self.pause.observe(self.now, threshold, grace) {
+            self.counters.note_pause(p.length);
+            self.emit(Event::ProcessPause {
+                length: p.length,
+                grace: p.grace_until.saturating_sub(self.now),
+            });
+        }
+    }
+
+    /// Records when the engine next wants to run, to notice a pause.
+    pub(crate) fn expect_next_run(&mut self) {
+        let at = self.next_wakeup();
+        self.pause.expect(at);
     }
 
     pub(crate) fn emit(&mut self, e: Event) {
@@ -650,6 +674,10 @@ impl Cluster {
     }
 
     fn check_timeouts(&mut self) {
+        if self.pause.in_grace(self.now) {
+            // Just back from a pause: take in what arrived meanwhile first.
+            return;
+        }
         for i in 0..self.nodes.len() {
             let n = &self.nodes[i];
             if n.is_dead() || (i == self.me && self.local_lost) {

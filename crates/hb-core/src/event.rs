@@ -192,6 +192,15 @@ pub enum Event {
         /// Why.
         reason: DropReason,
     },
+    /// The engine ran later than it asked to: this node (or the whole
+    /// machine) was paused. No death is declared during `grace`
+    /// (`pause.rs`; not in 3.0.6, which blames the peers).
+    ProcessPause {
+        /// How much later than expected, in ms.
+        length: Millis,
+        /// How long deaths are held back, in ms.
+        grace: Millis,
+    },
 }
 
 use crate::config::Millis;
@@ -321,6 +330,13 @@ impl Event {
             Event::PacketDropped { reason } => {
                 one(Debug, format!("dropped a packet: {}", reason.as_str()))
             }
+            Event::ProcessPause { length, grace } => one(
+                Warn,
+                format!(
+                    "Process pause detected: heartbeat did not run for {length} ms; \
+                     no node or link is declared dead for the next {grace} ms"
+                ),
+            ),
         }
     }
 }

@@ -72,6 +72,7 @@ pub mod config;
 pub mod event;
 mod history;
 pub mod node;
+mod pause;
 mod receive;
 pub mod rng;
 #[cfg(any(test, feature = "sim"))]
@@ -88,6 +89,7 @@ pub use config::{CoreConfig, MediumInfo, Millis};
 pub use event::{Event, Level};
 pub use history::HISTORY_SLOTS;
 pub use node::{LinkView, NodeKind, NodeView};
+pub use pause::MIN_PAUSE_THRESHOLD;
 pub use stats::{Counters, DropReason};
 pub use track::MAX_MISSING;
 

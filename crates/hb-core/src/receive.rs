@@ -36,8 +36,7 @@ impl Cluster {
     /// media). Bad packets are counted by reason and dropped; they never
     /// change any state.
     pub fn on_datagram(&mut self, now: Millis, wall_secs: u64, medium: usize, bytes: &[u8]) {
-        self.now = self.now.max(now);
-        self.wall = wall_secs;
+        self.advance(now, wall_secs);
         self.counters.packets_in += 1;
         match self.cfg.keys.open(bytes) {
             Ok(msg) => self.process_message(msg, Some(medium)),
@@ -55,6 +54,7 @@ impl Cluster {
             }
         }
         self.drain_loopback();
+        self.expect_next_run();
     }
 
     fn reject(&mut self, reason: DropReason) {
@@ -399,7 +399,8 @@ impl Cluster {
                     beyond_deadtime: true,
                 });
                 // 3.0.6: our timeout check was starved; it was dead after all.
-                if idx != self.me && !self.nodes[idx].is_dead() {
+                // Unless we were the one paused: then the gap is ours.
+                if idx != self.me && !self.nodes[idx].is_dead() && !self.pause.in_grace(self.now) {
                     self.mark_node_dead(idx);
                 }
             } else if gap > self.cfg.warntime {

@@ -144,6 +144,8 @@ pub struct Sim {
     pub lost_packets: u64,
     /// Keep a copy of every transmitted packet in [`SimNode::sent`].
     pub record_packets: bool,
+    /// A paused node does not run before this time (its packets wait).
+    paused_until: Vec<Millis>,
 }
 
 impl Sim {
@@ -202,6 +204,7 @@ impl Sim {
                 }
             })
             .collect();
+        let nodes_n = cfg.nodes;
         Sim {
             now: 0,
             nodes,
@@ -216,6 +219,7 @@ impl Sim {
             delivered_packets: 0,
             lost_packets: 0,
             record_packets: false,
+            paused_until: vec![0; nodes_n],
         }
     }
 
@@ -252,6 +256,18 @@ impl Sim {
     pub fn crash(&mut self, i: usize) {
         self.nodes[i].engine = None;
         self.dirty[i] = true;
+    }
+
+    /// Pauses node `i` for `d` ms from now, as a stopped process or a
+    /// stalled machine: it neither runs its timers nor reads; packets sent
+    /// to it wait (as in socket buffers) and are read when it resumes.
+    pub fn pause(&mut self, i: usize, d: Millis) {
+        self.paused_until[i] = self.paused_until[i].max(self.now + d);
+        self.dirty[i] = true;
+    }
+
+    fn is_paused(&self, i: usize) -> bool {
+        self.paused_until[i] > self.now
     }
 
     /// Sets the default parameters of every link without an override.
@@ -334,7 +350,12 @@ impl Sim {
         loop {
             self.refresh_wakes();
             let next_pkt = self.queue.keys().next().copied();
-            let next_tick = self.nodes.iter().map(|n| n.wake).min();
+            let next_tick = self
+                .nodes
+                .iter()
+                .zip(&self.paused_until)
+                .map(|(n, p)| n.wake.max(*p))
+                .min();
             let t = match (next_pkt, next_tick) {
                 (Some(a), Some(b)) => a.min(b),
                 (Some(a), None) => a,
@@ -364,6 +385,14 @@ impl Sim {
                     break;
                 }
                 for p in entry.remove() {
+                    if self.is_paused(p.dst) {
+                        // Read 1 ms after the node runs again: its timers
+                        // fire first, the worst case for a daemon whose
+                        // read children have not forwarded the backlog yet.
+                        let at = self.paused_until[p.dst] + 1;
+                        self.queue.entry(at).or_default().push(p);
+                        continue;
+                    }
                     if let Some(e) = self.nodes[p.dst].engine.as_mut() {
                         self.delivered_packets += 1;
                         e.on_datagram(self.now, wall, p.medium, &p.bytes);
@@ -373,7 +402,7 @@ impl Sim {
             }
             self.refresh_wakes();
             for i in 0..self.nodes.len() {
-                if self.nodes[i].wake <= self.now {
+                if self.nodes[i].wake <= self.now && !self.is_paused(i) {
                     if let Some(e) = self.nodes[i].engine.as_mut() {
                         e.on_tick(self.now, wall);
                     }

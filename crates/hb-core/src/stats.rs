@@ -96,9 +96,22 @@ pub struct Counters {
     pub rexmit_requests_received: u64,
     /// Own protocol messages that could not be built (should stay 0).
     pub send_failures: u64,
+    /// Pauses detected (the engine ran later than it asked to).
+    pub pauses: u64,
+    /// Sum of the detected pauses, in ms.
+    pub pause_ms_total: u64,
+    /// Longest detected pause, in ms.
+    pub longest_pause_ms: u64,
 }
 
 impl Counters {
+    /// Counts one detected pause of `length` ms.
+    pub(crate) fn note_pause(&mut self, length: u64) {
+        self.pauses += 1;
+        self.pause_ms_total = self.pause_ms_total.saturating_add(length);
+        self.longest_pause_ms = self.longest_pause_ms.max(length);
+    }
+
     /// Packets rejected for `reason`.
     pub fn dropped(&self, reason: DropReason) -> u64 {
         self.dropped[reason.index()]

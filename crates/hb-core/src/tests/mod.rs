@@ -3,6 +3,7 @@
 mod failure;
 mod interop;
 mod loss;
+mod pause;
 mod robustness;
 mod startup;
 mod unit;

@@ -1,0 +1,125 @@
+//! Pause-aware failure detection (docs/reliability.md, "process pauses").
+//!
+//! A node that did not run for a while — its own process stopped, or the
+//! whole machine stalled (a hypervisor, memory pressure, a stop signal) —
+//! cannot tell from its timers alone whether its peers went silent or it
+//! simply did not look. Heartbeat 3.0.6 blames the peers and declares them
+//! dead; Corosync detects its own pause and does not. We do the same:
+//!
+//! * every entry point of the engine compares the time it is called with
+//!   the time the engine asked to be woken ([`crate::Cluster::next_wakeup`]);
+//! * when it runs later than that by more than the threshold, that is a
+//!   pause: one event with its length, and a grace of one keepalive before
+//!   any node or link may be declared dead, so that the packets the read
+//!   children queued meanwhile (and the peers' first heartbeats after a
+//!   stall that hit them too) are taken in first;
+//! * after the grace the normal rule applies unchanged, so a real crash is
+//!   still found within deadtime + keepalive + the pause.
+//!
+//! This module is pure bookkeeping; the engine applies it.
+
+use crate::config::Millis;
+
+/// The smallest lateness treated as a pause, whatever the keepalive: the
+/// scheduler alone can delay a wake-up by a few milliseconds.
+pub const MIN_PAUSE_THRESHOLD: Millis = 10;
+
+/// When the engine expected to run next, and the grace after a pause.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PauseWatch {
+    expected: Option<Millis>,
+    grace_until: Millis,
+}
+
+/// A detected pause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pause {
+    /// How much later than expected the engine ran.
+    pub length: Millis,
+    /// No death is declared before this time.
+    pub grace_until: Millis,
+}
+
+impl PauseWatch {
+    /// Lateness above which a wake-up counts as a pause.
+    pub fn threshold(keepalive: Millis) -> Millis {
+        keepalive.max(MIN_PAUSE_THRESHOLD)
+    }
+
+    /// The engine runs at `now`: a pause if it is late by more than
+    /// `threshold`; the grace then lasts `grace` from `now`.
+    pub fn observe(&mut self, now: Millis, threshold: Millis, grace: Millis) -> Option<Pause> {
+        let expected = self.expected.take()?;
+        let late = now.saturating_sub(expected);
+        if late <= threshold {
+            return None;
+        }
+        self.grace_until = self.grace_until.max(now.saturating_add(grace));
+        Some(Pause {
+            length: late,
+            grace_until: self.grace_until,
+        })
+    }
+
+    /// The engine will next want to run at `at`.
+    pub fn expect(&mut self, at: Millis) {
+        self.expected = Some(at);
+    }
+
+    /// True while no node or link may be declared dead.
+    pub fn in_grace(&self, now: Millis) -> bool {
+        now < self.grace_until
+    }
+
+    /// End of the current grace, if one is running at `now`.
+    pub fn grace_end(&self, now: Millis) -> Option<Millis> {
+        self.in_grace(now).then_some(self.grace_until)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_time_and_slightly_late_wakeups_are_not_pauses() {
+        let mut w = PauseWatch::default();
+        assert_eq!(w.observe(0, 10, 5), None, "nothing expected yet");
+        w.expect(100);
+        assert_eq!(w.observe(100, 10, 5), None);
+        w.expect(200);
+        assert_eq!(w.observe(210, 10, 5), None, "exactly the threshold");
+        w.expect(300);
+        assert_eq!(w.observe(250, 10, 5), None, "early");
+        assert!(!w.in_grace(250));
+    }
+
+    #[test]
+    fn a_late_wakeup_is_a_pause_with_a_grace() {
+        let mut w = PauseWatch::default();
+        w.expect(100);
+        let p = w.observe(145, 10, 5).expect("45 ms late is a pause");
+        assert_eq!(p.length, 45);
+        assert_eq!(p.grace_until, 150);
+        assert!(w.in_grace(149));
+        assert_eq!(w.grace_end(149), Some(150));
+        assert!(!w.in_grace(150));
+        assert_eq!(w.grace_end(150), None);
+    }
+
+    #[test]
+    fn one_expectation_reports_one_pause() {
+        let mut w = PauseWatch::default();
+        w.expect(100);
+        assert!(w.observe(200, 10, 5).is_some());
+        // A second entry point at the same wake-up (say a datagram after
+        // the tick) must not report the same pause again.
+        assert_eq!(w.observe(201, 10, 5), None);
+    }
+
+    #[test]
+    fn threshold_follows_keepalive_with_a_floor() {
+        assert_eq!(PauseWatch::threshold(5), MIN_PAUSE_THRESHOLD);
+        assert_eq!(PauseWatch::threshold(1000), 1000);
+    }
+}
