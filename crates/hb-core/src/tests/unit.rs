@@ -204,7 +204,8 @@ fn warntime_and_the_3_0_6_beyond_deadtime_rule() {
         ))
     );
     // Our timers were starved: 1500 ms later, without any tick, a status
-    // arrives. The node is marked dead first, then revived.
+    // arrives. 3.0.6 marks the node dead first, then revives it; we know we
+    // did not run (the engine was due long before) and only report it.
     c.on_datagram(2310, 1000, 0, &p.status("active", 1000));
     let ev = events(&drain(&mut c));
     let crit = Event::LateHeartbeat {
@@ -219,22 +220,16 @@ fn warntime_and_the_3_0_6_beyond_deadtime_rule() {
             "Late heartbeat: Node node1: interval 1500 ms (> deadtime)".into()
         ))
     );
+    let i_pause = ev
+        .iter()
+        .position(|e| matches!(e, Event::ProcessPause { .. }))
+        .expect("the starved timers are reported as a pause");
     let i_crit = ev.iter().position(|e| *e == crit).expect("crit");
-    let i_dead = ev
-        .iter()
-        .position(|e| {
-            *e == Event::NodeDead {
-                node: "node1".into(),
-            }
-        })
-        .expect("dead");
-    let i_back = ev
-        .iter()
-        .position(
-            |e| matches!(e, Event::NodeStatus { old, new, .. } if old == "dead" && new == "active"),
-        )
-        .expect("revived");
-    assert!(i_crit < i_dead && i_dead < i_back);
+    assert!(i_pause < i_crit);
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::NodeDead { .. })),
+        "a pause of ours is not the peer's death: {ev:?}"
+    );
     assert_eq!(c.node_status("node1"), Some("active"));
 }
 
