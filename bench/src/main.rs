@@ -15,6 +15,7 @@
 //! `--max-minutes` bounds the whole run.
 
 mod flavour;
+mod footprint;
 use hb_tests::probe;
 mod stats;
 mod trial;
@@ -52,6 +53,12 @@ struct Args {
     /// Stop starting new trials after this many minutes.
     #[arg(long, default_value_t = 90)]
     max_minutes: u64,
+    /// Sections to run, comma-separated: failover, footprint.
+    #[arg(long, value_delimiter = ',', default_value = "failover,footprint")]
+    sections: Vec<String>,
+    /// Idle window of the footprint section, seconds.
+    #[arg(long, default_value_t = 60)]
+    window: u64,
 }
 
 /// All trials of one configuration.
@@ -234,37 +241,77 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(args.max_minutes.saturating_mul(60));
-    let mut rows = Vec::new();
-    for flavour in matrix {
-        if aborted() {
-            break;
-        }
-        match run_flavour(&flavour, args.trials, &aborted, deadline) {
-            Ok(trials) => rows.push(Row { flavour, trials }),
-            Err(e) => {
-                eprintln!("hb-bench: {}: {e}", flavour.label());
-                rows.push(Row {
-                    flavour,
-                    trials: Vec::new(),
-                });
-            }
+    for sec in &args.sections {
+        if !matches!(sec.as_str(), "failover" | "footprint") {
+            eprintln!("hb-bench: unknown section {sec:?} (failover, footprint)");
+            return ExitCode::FAILURE;
         }
     }
-    let t = table(&rows);
-    println!("{t}");
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.max_minutes.saturating_mul(60));
+    let mut report = String::new();
+    if args.sections.iter().any(|s| s == "failover") {
+        let mut rows = Vec::new();
+        for flavour in &matrix {
+            if aborted() {
+                break;
+            }
+            match run_flavour(flavour, args.trials, &aborted, deadline) {
+                Ok(trials) => rows.push(Row {
+                    flavour: flavour.clone(),
+                    trials,
+                }),
+                Err(e) => {
+                    eprintln!("hb-bench: {}: {e}", flavour.label());
+                    rows.push(Row {
+                        flavour: flavour.clone(),
+                        trials: Vec::new(),
+                    });
+                }
+            }
+        }
+        let t = table(&rows);
+        println!("{t}");
+        report.push_str(&format!(
+            "## Failover\n\n\
+             {} trials per row. Two nodes on one bridge, VIP {VIP} (IPaddr2 for Heartbeat; our daemon \
+             uses its native IP path) probed every 10 ms from a client namespace; crash = freeze + \
+             link down + SIGKILL. Outage = fault (or command) until the new owner's first reply; \
+             failback gap = last reply before until nodea's first reply after its restart. Values: \
+             median (min–max).\n\n{t}\n",
+            args.trials
+        ));
+    }
+    if args.sections.iter().any(|s| s == "footprint") && !aborted() {
+        let window = Duration::from_secs(args.window.max(1));
+        let mut rows = Vec::new();
+        for flavour in matrix.iter().filter(|f| f.timing == Timing::Fast) {
+            eprintln!(
+                "hb-bench: footprint of {} ({} s idle)",
+                flavour.label(),
+                window.as_secs()
+            );
+            match footprint::measure(flavour, Duration::from_secs(5), window) {
+                Ok(nodes) => rows.push((flavour.label(), nodes)),
+                Err(e) => eprintln!("hb-bench: footprint of {}: {e}", flavour.label()),
+            }
+        }
+        let t = footprint::table(&rows, true);
+        println!("{t}");
+        report.push_str(&format!(
+            "## Footprint\n\n\
+             Idle 2-node cluster (VIP on nodea), every process of a node sampled over {} s after a \
+             5 s settle: PSS and RSS from `/proc/PID/smaps_rollup` (PSS splits pages shared \
+             between a node's processes, so the node's PSS is their sum), CPU from utime+stime, \
+             wake-ups = voluntary + involuntary context switches.\n\n{t}\n",
+            window.as_secs()
+        ));
+    }
     if let Some(path) = &args.markdown {
         let text = format!(
-            "# Failover benchmark results\n\n\
-             Measured {} on {}, {} trials per row, in {:.1} min, with `scripts/bench.sh`.\n\
-             Two nodes on one bridge, VIP {VIP} (IPaddr2 for Heartbeat; our daemon uses its native \
-             IP path) probed every 10 ms from a client namespace; crash = freeze + link down + \
-             SIGKILL. Outage = fault (or command) until the new owner's first reply; failback gap = \
-             last reply before until nodea's first reply after its restart. Values: median (min–max).\n\n{t}",
+            "# Benchmark results\n\nMeasured {} on {}, in {:.1} min, with `scripts/bench.sh`.\n\n{report}",
             command_text("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
             machine(),
-            args.trials,
             started.elapsed().as_secs_f64() / 60.0,
         );
         if let Err(e) = std::fs::write(path, text) {
