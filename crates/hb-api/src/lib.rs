@@ -1,4 +1,4 @@
-//! The daemon side of the Heartbeat client API socket (daemon.md §7), as
+//! The daemon side of the Heartbeat client API socket (docs/behaviour.md §7), as
 //! pure logic.
 //!
 //! The master control process owns the listening socket and the client

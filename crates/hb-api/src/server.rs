@@ -20,7 +20,7 @@ use thiserror::Error;
 /// The daemon's handle of a connection (e.g. its mio token number).
 pub type ConnId = u64;
 
-/// Treatment bits of a delivered message (daemon.md §7.7).
+/// Treatment bits of a delivered message (docs/behaviour.md §7.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Treatment {
     /// 0x01: ordinary delivery.

@@ -1,4 +1,4 @@
-//! Client side of the Heartbeat API socket (daemon.md §7), the equivalent
+//! Client side of the Heartbeat API socket (docs/behaviour.md §7), the equivalent
 //! of Debian's `libhbclient`, plus the `cl_status` tool built on it.
 //!
 //! * [`client`]: [`Client`], a signed-on connection: requests with reply

@@ -1,5 +1,5 @@
 //! The REAL Debian `/usr/bin/cl_status` and OUR `cl_status` against the
-//! same hb-api server (daemon.md §8): identical stdout and exit codes,
+//! same hb-api server (docs/behaviour.md §8): identical stdout and exit codes,
 //! both equal to what §8 derives for the §7.10 cluster.
 //!
 //! The C tool connects to the fixed path `/var/run/heartbeat/register`,

@@ -1,4 +1,4 @@
-//! The typed, defaulted `ha.cf` (daemon.md §3).
+//! The typed, defaulted `ha.cf` (docs/behaviour.md §3).
 //!
 //! [`HaCf`] holds every directive as a typed field with the built-in default
 //! already applied, plus the parameter table (§3.5) that the API `getparm`
@@ -14,7 +14,7 @@ use crate::respawn::Respawn;
 use crate::stonith::{Stonith, StonithHost};
 use crate::system::SystemLookup;
 
-/// `auto_failback` (daemon.md §5.5).
+/// `auto_failback` (docs/behaviour.md §5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AutoFailback {
     /// nice_failback mode, resources move back to their preferred node.

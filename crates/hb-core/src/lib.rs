@@ -4,7 +4,7 @@
 //! # Model
 //!
 //! A [`Cluster`] is the state of one node's master control process as far as
-//! the wire protocol is concerned (protocol.md §1, §5–§8, §10). It never reads
+//! the wire protocol is concerned (docs/protocol.md §1, §5–§8, §10). It never reads
 //! a clock, a socket or a file: the daemon feeds it values and executes what
 //! comes out.
 //!

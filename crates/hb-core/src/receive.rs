@@ -1,5 +1,5 @@
 //! The receive path: parse the control fields, find the sender, classify the
-//! message against the sender's stream (protocol.md §6.3, the C's
+//! message against the sender's stream (docs/protocol.md §6.3, the C's
 //! `should_drop_message`), refresh links, and dispatch.
 
 use hb_proto::{Message, PacketError};
@@ -161,7 +161,7 @@ impl Cluster {
         name == Some(self.cfg.node_name.as_str())
     }
 
-    /// C `should_drop_message` (protocol.md §6.3).
+    /// C `should_drop_message` (docs/protocol.md §6.3).
     fn classify(
         &mut self,
         idx: usize,

@@ -1,4 +1,4 @@
-//! Per-sender receive tracking (protocol.md §6.3) and the retransmit-request
+//! Per-sender receive tracking (docs/protocol.md §6.3) and the retransmit-request
 //! timers (§6.4).
 //!
 //! Both are bounded: a node has at most [`MAX_MISSING`] missing sequence

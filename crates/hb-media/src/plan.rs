@@ -1,4 +1,4 @@
-//! The exact socket recipe of each UDP medium (protocol.md §11.1–11.3, §11.7),
+//! The exact socket recipe of each UDP medium (docs/protocol.md §11.1–11.3, §11.7),
 //! computed without touching the network so it can be unit-tested.
 //!
 //! A [`UdpPlan`] lists, for the send and the receive socket, every option in

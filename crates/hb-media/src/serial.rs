@@ -1,4 +1,4 @@
-//! Serial media (protocol.md §11.4): tty setup, chunked writes paced to the
+//! Serial media (docs/protocol.md §11.4): tty setup, chunked writes paced to the
 //! line speed, and classic-frame reads through [`SerialFramer`].
 //!
 //! The tty is opened once and used by both children (as the C daemon does
