@@ -729,7 +729,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    // ----- §3.4 whole-file checks -------------------------------------------
+    // ----- docs/behaviour.md §3.4 whole-file checks -------------------------------------------
 
     fn post_parse(&mut self, local_node: &str) {
         // Defaults of every directive that has one and was not given.

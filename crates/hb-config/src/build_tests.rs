@@ -1,5 +1,5 @@
 //! Directive-by-directive tests of the ha.cf builder: happy path and error
-//! path of every directive of docs/behaviour.md §3.3, and the §3.4 checks.
+//! path of every directive of docs/behaviour.md §3.3, and the docs/behaviour.md §3.4 checks.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;

@@ -97,7 +97,7 @@ pub enum Event {
         /// The gap exceeded our deadtime.
         beyond_deadtime: bool,
     },
-    /// Communication is up (§8.6): our status is now `active`.
+    /// Communication is up (docs/protocol.md §8.6): our status is now `active`.
     CommUp,
     /// A node we had declared dead sent a newer status without restarting.
     /// We have re-sent our status; the C daemon gives up all resources and
@@ -151,7 +151,7 @@ pub enum Event {
         max: u64,
     },
     /// A normal node's status lacked `protocol`: ACKs and reqnodes are off
-    /// until restart (§6.6).
+    /// until restart (docs/protocol.md §6.6).
     FlowControlDisabled,
     /// We learned (or a node changed) its UUID; the daemon may update the
     /// hostcache.

@@ -1,7 +1,7 @@
 //! Field-level helpers: the lenient number parsing the C receiver applies
 //! (`sscanf("%lx")`, `atoi`), the control fields every originated message gets
 //! (docs/protocol.md §5.1), and builders for the protocol's own messages with their
-//! exact field order (§7).
+//! exact field order (docs/protocol.md §7).
 
 use hb_proto::{Message, Value};
 

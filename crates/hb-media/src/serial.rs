@@ -81,7 +81,7 @@ fn wait(fd: BorrowedFd<'_>, events: PollFlags, timeout: Option<Duration>) -> io:
 }
 
 impl SerialLink {
-    /// Opens and sets up the tty (§11.4 line setup), flushes it and sends a
+    /// Opens and sets up the tty (docs/protocol.md §11.4 line setup), flushes it and sends a
     /// break so the other end flushes too.
     pub fn open(label: &str, device: &str, baud: u32) -> Result<Self, MediaError> {
         let speed = baud_rate(baud).ok_or_else(|| MediaError::BadBaud {

@@ -1,9 +1,9 @@
 //! Packet authentication (docs/protocol.md §4): crc, HMAC-MD5 and HMAC-SHA1
 //! digests, the key ring from `authkeys`, signing and verifying packets.
 //!
-//! Two digests protect a message. The *trailer* (§4.4) covers the raw
+//! Two digests protect a message. The *trailer* (docs/protocol.md §4.4) covers the raw
 //! netstring body of a UDP datagram and is what a C receiver checks there.
-//! The inner `auth` field (§4.3) covers the classic rendering of the other
+//! The inner `auth` field (docs/protocol.md §4.3) covers the classic rendering of the other
 //! fields and is checked for classic input (serial line, classic datagram).
 //! [`KeyRing::seal`] produces a datagram; [`KeyRing::open`] accepts either
 //! form and reproduces the C receiver's quirks, so both kinds of node accept

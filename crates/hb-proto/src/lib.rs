@@ -3,10 +3,10 @@
 //! * [`msg`]: the message data model (an ordered list of typed fields).
 //! * [`netstring`]: the encoding of UDP datagrams (docs/protocol.md §3.1).
 //! * [`classic`]: the text encoding of serial lines, the FIFO, local IPC and
-//!   the inner-auth digest (§3.2).
+//!   the inner-auth digest (docs/protocol.md §3.2).
 //! * [`auth`]: digests, the key ring, signing ([`auth::KeyRing::seal`]) and
-//!   verifying ([`auth::KeyRing::open`]) packets (§4).
-//! * [`compress`]: inflating whole-message compressed packets (§3.4).
+//!   verifying ([`auth::KeyRing::open`]) packets (docs/protocol.md §4).
+//! * [`compress`]: inflating whole-message compressed packets (docs/protocol.md §3.4).
 //! * [`ipc`]: the length + magic framing of local channels (docs/behaviour.md §7.2).
 //! * [`decode_any`]: a local payload in either encoding.
 //!
