@@ -168,7 +168,7 @@ fn refs_under(text: &str, prefix: &str) -> Vec<Ref> {
     while let Some(pos) = text[from..].find(prefix) {
         let start = from + pos;
         from = start + prefix.len();
-        // The prefix must begin a path, not end one (`packaging/doc/…`, `foo/docs/…` are other files).
+        // The prefix must begin a path, not end one (`foo/docs/…` is another file).
         let before = text[..start].chars().next_back();
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || "_./-".contains(c)) {
             continue;
