@@ -154,6 +154,12 @@ pub fn sample(node: &Node, window: Duration) -> NodeCost {
             continue; // started during the window (a helper): not idle cost
         };
         let (pss_kb, rss_kb, heap_kb) = memory(pid);
+        // For a closer look (which mapping costs what): HB_BENCH_SMAPS_DIR=dir.
+        if let Some(dir) = std::env::var_os("HB_BENCH_SMAPS_DIR") {
+            let dest = std::path::Path::new(&dir).join(format!("{pid}.smaps"));
+            let body = format!("{}\n{}", title(pid), read(format!("/proc/{pid}/smaps")));
+            let _ = std::fs::write(dest, body);
+        }
         procs.push(ProcCost {
             title: title(pid),
             pss_kb,

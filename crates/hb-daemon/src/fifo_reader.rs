@@ -5,7 +5,8 @@
 //! them into IPC frames for the master, which signs and sends them like its
 //! own. It also watches the master: when the master dies, it takes the other
 //! core processes down (docs/behaviour.md §1.4), so a half-dead node never keeps
-//! heartbeating.
+//! heartbeating. The kernel tells it of the master's death (a pidfd, and the
+//! channel's hang-up): an idle node's FIFO reader never wakes up.
 
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
@@ -59,6 +60,11 @@ impl DiscardLog {
             self.logged = true;
             true
         }
+    }
+
+    /// While discards wait to be summed up: time left in the interval.
+    fn pending(&self, now: Instant) -> Option<Duration> {
+        (self.suppressed > 0).then(|| DISCARD_REPORT.saturating_sub(now.duration_since(self.since)))
     }
 
     /// At the end of an interval: how many discards were not logged.
@@ -137,15 +143,18 @@ impl Assembler {
     }
 }
 
-/// Body of the FIFO reader process; returns its exit code. `alive` is
-/// called at least once a second (the master watches for hung children);
-/// `others` lists the processes to take down if the master dies, and
-/// `give_up_resources` then releases every resource group.
+/// Body of the FIFO reader process; returns its exit code. `others` lists
+/// the processes to take down if the master dies, and `give_up_resources`
+/// then releases every resource group.
+///
+/// It never wakes up to look: it sleeps in `poll` until a script writes to
+/// the FIFO, the master exits (its pidfd becomes readable) or the channel
+/// to the master hangs up. Only while discarded messages wait to be summed
+/// up does it set a timeout (the end of the summary interval).
 pub fn run(
     fifo: &Path,
     mut to_master: UnixStream,
     master: Pid,
-    alive: impl Fn(),
     others: impl Fn() -> Vec<i32>,
     give_up_resources: impl Fn(),
 ) -> i32 {
@@ -164,12 +173,16 @@ pub fn run(
         }
     };
     let _keepalive_writer = OpenOptions::new().write(true).open(fifo);
+    // The kernel tells us when the master exits. Without pidfds (Linux
+    // before 5.3) the channel's hang-up still does, and a once-a-second
+    // look at the parent covers the rest.
+    let master_fd = hb_sys::fork::pidfd_open(master).ok();
     let mut reader = reader;
     let mut asm = Assembler::default();
     let mut buf = vec![0u8; 4096];
     let mut discards = DiscardLog::new(Instant::now());
+    let mut master_gone = false;
     loop {
-        alive();
         if let Some(n) = discards.roll(Instant::now()) {
             hb_log!(
                 Prio::Error,
@@ -177,7 +190,7 @@ pub fn run(
                 DISCARD_REPORT.as_secs()
             );
         }
-        if getppid() != master {
+        if master_gone || getppid() != master {
             emergency_shutdown(master, &others());
             // Unlike the C daemon (which leaves them to the watchdog), give
             // the resources up: the peer takes them over after its deadtime,
@@ -189,11 +202,30 @@ pub fn run(
             );
             return 1;
         }
-        let ready = {
-            let mut fds = [PollFd::new(reader.as_fd(), PollFlags::POLLIN)];
-            poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0)
+        let timeout = match (discards.pending(Instant::now()), &master_fd) {
+            (Some(left), _) => poll_timeout(left.min(Duration::from_secs(1))),
+            (None, Some(_)) => PollTimeout::NONE,
+            (None, None) => PollTimeout::from(1000u16),
         };
-        if ready == 0 {
+        let (fifo_ready, gone) = {
+            let mut fds = vec![
+                PollFd::new(reader.as_fd(), PollFlags::POLLIN),
+                // No events asked: only POLLHUP/POLLERR, the master's end closed.
+                PollFd::new(to_master.as_fd(), PollFlags::empty()),
+            ];
+            if let Some(fd) = &master_fd {
+                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Ok(n) if n > 0 => {
+                    let any = |f: &PollFd| f.revents().is_some_and(|r| !r.is_empty());
+                    (any(&fds[0]), fds[1..].iter().any(any))
+                }
+                _ => (false, false),
+            }
+        };
+        master_gone = gone;
+        if !fifo_ready {
             continue;
         }
         let n = match reader.read(&mut buf) {
@@ -214,6 +246,7 @@ pub fn run(
                         .is_err()
                     {
                         // The master is gone; the next loop notices.
+                        master_gone = true;
                         break;
                     }
                 }
@@ -225,6 +258,11 @@ pub fn run(
             }
         }
     }
+}
+
+fn poll_timeout(d: Duration) -> PollTimeout {
+    let ms = u16::try_from(d.as_millis().clamp(1, 1000)).unwrap_or(1000);
+    PollTimeout::from(ms)
 }
 
 fn emergency_shutdown(master: Pid, others: &[i32]) {

@@ -16,6 +16,18 @@ use crate::logging::{self, LogTargets, Prio};
 use crate::paths::{local_node_name, Paths};
 use crate::state_files::{self, GenerationNote};
 
+/// Most heap the master pre-touches before locking itself in memory, KiB.
+/// 3.0.6 touches all of `memreserve` (6500 by default), which is then half
+/// of all the memory a node uses and, at the default 8 MB
+/// `RLIMIT_MEMLOCK`, too much to lock. Our master's heap stays well below
+/// this; growth beyond it is locked as it happens (docs/behaviour.md §1.5).
+pub const MCP_RESERVE_MAX_KB: u32 = 256;
+
+/// The heap the master pre-touches for a `memreserve` of `kb`.
+pub fn mcp_reserve_kb(kb: u32) -> u32 {
+    kb.min(MCP_RESERVE_MAX_KB)
+}
+
 /// Logs what the realtime/memory-locking request achieved, in the C
 /// daemon's words (docs/behaviour.md §1.5).
 pub fn log_realtime(outcome: &hb_sys::sched::RealtimeOutcome) {
@@ -360,7 +372,8 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let core = Cluster::new(core_cfg, 0, wall());
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
-    let memreserve = hacf.memreserve_kb;
+    let hacf_memreserve = hacf.memreserve_kb;
+    let memreserve = mcp_reserve_kb(hacf.memreserve_kb);
     let deadtime_ms = hacf.deadtime_ms;
     let mut master = match crate::mcp::Master::new(crate::mcp::Setup {
         paths: paths.clone(),
@@ -380,6 +393,11 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     };
     master.open_watchdog();
     if realtime {
+        hb_log!(
+            Prio::Debug,
+            "memreserve {} KiB: pre-touching {memreserve} KiB of heap (docs/behaviour.md §1.5)",
+            hacf_memreserve
+        );
         log_realtime(&hb_sys::sched::make_realtime(
             rtprio,
             32,

@@ -121,7 +121,7 @@ pub fn make_realtime(prio: i32, stack_kb: usize, heap_kb: usize) -> RealtimeOutc
             limit_bytes: limit,
             requested_bytes,
         },
-        _ => match mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
+        _ => match lock_all() {
             Ok(()) => MemLock::Locked,
             Err(e) => MemLock::Failed(e),
         },
@@ -131,6 +131,61 @@ pub fn make_realtime(prio: i32, stack_kb: usize, heap_kb: usize) -> RealtimeOutc
         scheduler,
         memlock,
     }
+}
+
+/// Locks the process into memory: `mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT)`,
+/// then the code and read-only data of every mapped file (`mlock`, which
+/// faults them in).
+///
+/// Every page the process uses stays in memory, as with heartbeat's plain
+/// `MCL_CURRENT|MCL_FUTURE`, and all code is resident before it is first
+/// needed; but the writable pages a forked child shares with its parent
+/// are not copied just to be locked (they are locked as they are, and
+/// copied only when written), and address space never touched costs
+/// nothing. That is most of a child's memory. Kernels before 4.4 (no
+/// `MCL_ONFAULT`) get the plain call.
+fn lock_all() -> Result<(), Errno> {
+    // nix has no MCL_ONFAULT.
+    // SAFETY: mlockall takes only flags; it changes no memory contents.
+    let r = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT) };
+    match Errno::result(r) {
+        Ok(_) => {
+            prefault_code();
+            Ok(())
+        }
+        Err(Errno::EINVAL) => mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE),
+        Err(e) => Err(e),
+    }
+}
+
+/// Faults in and locks every readable, non-writable mapping of a file
+/// (code, read-only data) listed in `/proc/self/maps`. Failures are
+/// ignored: those pages are then locked when first used.
+fn prefault_code() {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for (start, len) in maps.lines().filter_map(code_mapping) {
+        // SAFETY: the range is a mapping of this process (from
+        // /proc/self/maps); mlock reads nothing through the pointer, it
+        // only makes the pages resident and locked.
+        let _ = unsafe { libc::mlock(start as *const libc::c_void, len) };
+    }
+}
+
+/// `(start, length)` of a `/proc/self/maps` line that maps a file readable
+/// and not writable.
+fn code_mapping(line: &str) -> Option<(usize, usize)> {
+    let mut f = line.split_whitespace();
+    let (range, perms) = (f.next()?, f.next()?.as_bytes());
+    let path = f.nth(3)?;
+    if perms.first() != Some(&b'r') || perms.get(1) == Some(&b'w') || !path.starts_with('/') {
+        return None;
+    }
+    let (a, b) = range.split_once('-')?;
+    let start = usize::from_str_radix(a, 16).ok()?;
+    let end = usize::from_str_radix(b, 16).ok()?;
+    (end > start).then(|| (start, end - start))
 }
 
 /// Back to `SCHED_OTHER` and unlocked memory (helpers, respawned clients,
@@ -214,6 +269,27 @@ mod tests {
     use super::*;
     use crate::fork::fork_child;
     use crate::testutil::{wait_code, FORK_LOCK};
+
+    #[test]
+    fn code_mappings_are_read_only_file_mappings() {
+        let f = |l: &str| code_mapping(l);
+        assert_eq!(
+            f("55d0c0a00000-55d0c0b00000 r-xp 00001000 fd:01 123 /usr/sbin/heartbeat"),
+            Some((0x55d0c0a00000, 0x100000))
+        );
+        assert!(f("7f00-8f00 r--p 00000000 fd:01 9 /usr/lib/libc.so.6").is_some());
+        assert_eq!(
+            f("7f00-8f00 rw-p 00000000 fd:01 9 /usr/lib/libc.so.6"),
+            None
+        );
+        assert_eq!(
+            f("7f00-8f00 ---p 00000000 fd:01 9 /usr/lib/libc.so.6"),
+            None
+        );
+        assert_eq!(f("7f00-8f00 rw-p 00000000 00:00 0 [heap]"), None);
+        assert_eq!(f("7f00-8f00 r-xp 00000000 00:00 0 [vdso]"), None);
+        assert_eq!(f("7f00-8f00 rw-p 00000000 00:00 0"), None, "anonymous");
+    }
 
     #[test]
     fn priority_clamping() {

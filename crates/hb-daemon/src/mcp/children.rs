@@ -77,11 +77,6 @@ impl Master {
         let keep = Self::child_keep(&[child_end.as_raw_fd()]);
         let rt = self.child_realtime();
         let pid = spawn::core_child("FIFO reader", &keep, rt, false, move || {
-            let alive = || {
-                if let Some((_, slot)) = table.find_pid(Pid::this()) {
-                    slot.touch();
-                }
-            };
             let give_up = || {
                 // Stopping what is not running succeeds, so every group is
                 // released, last line first, whatever this node held.
@@ -100,7 +95,7 @@ impl Master {
                     .map(Pid::as_raw)
                     .collect()
             };
-            crate::fifo_reader::run(&fifo, child_end, master, alive, others, give_up)
+            crate::fifo_reader::run(&fifo, child_end, master, others, give_up)
         });
         match pid {
             Ok(pid) => {
@@ -116,6 +111,29 @@ impl Master {
                 hb_log!(Prio::Debug, "FIFO process pid: {pid}");
             }
             Err(e) => hb_log!(Prio::Error, "Can't fork FIFO process! {e}"),
+        }
+    }
+
+    /// Marks the FIFO reader alive (at most once a second) while
+    /// `/proc/PID/stat` shows it sleeping in `poll` (`S`) or running (`R`).
+    /// It does not wake up to say so itself (docs/behaviour.md §1.4).
+    pub(super) fn fifo_reader_vouch(&self) {
+        let Some(pid) = self.fifo_pid else {
+            return;
+        };
+        let Some((_, slot)) = self.table.find_pid(pid) else {
+            return;
+        };
+        if hb_sys::shm::monotonic_ms().saturating_sub(slot.last_alive_ms()) < 1000 {
+            return;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the command name, which may hold spaces: ") S ...".
+        let state = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next());
+        if matches!(state, Some("S" | "R")) {
+            slot.touch();
         }
     }
 
@@ -212,26 +230,50 @@ impl Master {
         self.table_record(reader, Role::Read, i);
         let _ = w_mcp.set_nonblocking(true);
         let _ = r_mcp.set_nonblocking(true);
-        let mut w = UnixStream::from_std(w_mcp);
+        let w = UnixStream::from_std(w_mcp);
         let mut r = UnixStream::from_std(r_mcp);
         let reg = self.poll.registry();
-        reg.register(&mut w, writer_token(i), Interest::WRITABLE)
-            .map_err(|e| e.to_string())?;
+        // The write channel is watched only while frames wait
+        // (`arm_writers`): otherwise every datagram the write child takes
+        // would wake the master to say the channel has room again.
         reg.register(&mut r, reader_token(i), Interest::READABLE)
             .map_err(|e| e.to_string())?;
         let slot = &mut self.media[i];
         slot.writer = Some(writer);
         slot.reader = Some(reader);
         slot.outbox = Some(Outbox::new(w));
+        slot.write_armed = false;
         slot.inbound = Some(Inbound::new(r));
         slot.retry_at = None;
         Ok(())
     }
 
+    /// Watches a write channel for room only while its outbox holds
+    /// frames the channel could not take.
+    pub(super) fn arm_writers(&mut self) {
+        let reg = self.poll.registry();
+        for (i, m) in self.media.iter_mut().enumerate() {
+            let Some(ob) = m.outbox.as_mut() else {
+                continue;
+            };
+            let want = ob.pending() > 0;
+            if want && !m.write_armed {
+                m.write_armed = reg
+                    .register(ob.writer_mut(), writer_token(i), Interest::WRITABLE)
+                    .is_ok();
+            } else if !want && m.write_armed {
+                let _ = reg.deregister(ob.writer_mut());
+                m.write_armed = false;
+            }
+        }
+    }
+
     pub(super) fn drop_medium_channels(&mut self, i: usize) {
         let reg = self.poll.registry();
         if let Some(mut ob) = self.media[i].outbox.take() {
-            let _ = reg.deregister(ob.writer_mut());
+            if std::mem::take(&mut self.media[i].write_armed) {
+                let _ = reg.deregister(ob.writer_mut());
+            }
         }
         if let Some(mut ib) = self.media[i].inbound.take() {
             let _ = reg.deregister(&mut ib.stream);

@@ -136,6 +136,8 @@ struct MediumSlot {
     writer: Option<Pid>,
     reader: Option<Pid>,
     outbox: Option<Outbox<UnixStream>>,
+    /// The write channel is registered for WRITABLE (frames wait).
+    write_armed: bool,
     inbound: Option<Inbound>,
     /// When to retry a failed restart.
     retry_at: Option<u64>,
@@ -254,6 +256,7 @@ impl Master {
                 writer: None,
                 reader: None,
                 outbox: None,
+                write_armed: false,
                 inbound: None,
                 retry_at: None,
                 rekeying: false,
@@ -381,6 +384,7 @@ impl Master {
                 self.close_watchdog();
                 return (!self.restart).then_some(code);
             }
+            self.arm_writers();
             let wake = self.core.next_wakeup().min(self.next_timer());
             let timeout = wake.saturating_sub(self.now()).clamp(1, 1000);
             if let Err(e) = self
@@ -454,12 +458,16 @@ impl Master {
     }
 
     /// Kills a FIFO reader or write child that showed no sign of life for
-    /// longer than [`hung_after`]: both act at least every second or every
-    /// keepalive, so silence means it is stuck. Its death then takes the
-    /// ordinary restart path. (Read children wait for packets, and silence
-    /// there is normal.)
+    /// longer than [`hung_after`]. A write child acts at least every
+    /// keepalive (or second), so its silence means it is stuck. The FIFO
+    /// reader sleeps until a script writes (it never wakes up to look), so
+    /// the master vouches for it while the kernel shows it waiting or
+    /// running (`fifo_reader_vouch`); stopped or stuck in the kernel, it
+    /// falls silent. Its death then takes the ordinary restart path. (Read
+    /// children wait for packets, and silence there is normal.)
     fn check_hung_children(&mut self) {
         let limit = hung_after(self.hacf.deadtime_ms);
+        self.fifo_reader_vouch();
         let mut watched: Vec<(&str, Pid)> =
             self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
         watched.extend(
@@ -527,7 +535,14 @@ impl Master {
                     self.watchdog = None;
                 }
             }
-            self.next_tickle = now + self.hacf.keepalive_ms.max(1);
+            // The watchdog wants a tickle every keepalive; without one, the
+            // hung-child check (limit >= 10 s) needs a look once a second.
+            let every = if self.watchdog.is_some() {
+                self.hacf.keepalive_ms.max(1)
+            } else {
+                self.hacf.keepalive_ms.max(1000)
+            };
+            self.next_tickle = now + every;
             if self.shutdown == Shutdown::Running {
                 self.check_hung_children();
             }
