@@ -43,6 +43,9 @@ pub enum Timing {
     /// keepalive 100 ms, deadtime 500 ms (warntime 300 ms, initdead 1 s);
     /// VRRPv3 advert 0.1 s.
     Fast,
+    /// keepalive 5 ms, deadtime 25 ms (warntime 15 ms, initdead 1 s), the
+    /// pause-aware target; VRRPv3 advert 0.01 s.
+    Tight,
 }
 
 impl Timing {
@@ -51,6 +54,7 @@ impl Timing {
         match self {
             Timing::Slow => ["1", "3", "2", "6"],
             Timing::Fast => ["100ms", "500ms", "300ms", "1"],
+            Timing::Tight => ["5ms", "25ms", "15ms", "1"],
         }
     }
 
@@ -59,6 +63,7 @@ impl Timing {
         match self {
             Timing::Slow => ("1", 2),
             Timing::Fast => ("0.1", 3),
+            Timing::Tight => ("0.01", 3),
         }
     }
 }

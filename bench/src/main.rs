@@ -16,6 +16,8 @@
 
 mod flavour;
 mod footprint;
+mod load;
+mod scale;
 use hb_tests::probe;
 mod stats;
 mod trial;
@@ -41,8 +43,9 @@ struct Args {
     /// Daemons to measure, comma-separated: ours, real, keepalived.
     #[arg(long, value_delimiter = ',', default_value = "ours,real,keepalived")]
     daemons: Vec<String>,
-    /// Timing profiles, comma-separated: 1s (keepalive 1 s / deadtime 3 s), 100ms (100 ms / 500 ms).
-    #[arg(long, value_delimiter = ',', default_value = "1s,100ms")]
+    /// Timing profiles of the failover section, comma-separated: 1s (keepalive 1 s / deadtime
+    /// 3 s), 100ms (100 ms / 500 ms), 5ms (5 ms / 25 ms). The footprint section uses 100ms.
+    #[arg(long, value_delimiter = ',', default_value = "1s,100ms,5ms")]
     timings: Vec<String>,
     /// Our heartbeat binary (default: `heartbeat` next to this program).
     #[arg(long)]
@@ -53,12 +56,25 @@ struct Args {
     /// Stop starting new trials after this many minutes.
     #[arg(long, default_value_t = 90)]
     max_minutes: u64,
-    /// Sections to run, comma-separated: failover, footprint.
-    #[arg(long, value_delimiter = ',', default_value = "failover,footprint")]
+    /// Sections to run, comma-separated: failover, footprint, load, scale.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "failover,footprint,load,scale"
+    )]
     sections: Vec<String>,
-    /// Idle window of the footprint section, seconds.
+    /// Idle window of the footprint and scale sections, seconds.
     #[arg(long, default_value_t = 60)]
     window: u64,
+    /// Load section: seconds under stress-ng for our daemon at the target setting (5 ms / 25 ms).
+    #[arg(long, default_value_t = 600)]
+    load_secs: u64,
+    /// Load section: seconds under stress-ng for every other setting.
+    #[arg(long, default_value_t = 60)]
+    load_other_secs: u64,
+    /// Scale section: cluster sizes, comma-separated (at most 16).
+    #[arg(long, value_delimiter = ',', default_value = "2,4,8,16")]
+    scale_nodes: Vec<usize>,
 }
 
 /// All trials of one configuration.
@@ -80,9 +96,10 @@ fn parse_matrix(args: &Args) -> Result<Vec<Flavour>> {
         let timing = match t.as_str() {
             "1s" | "slow" => Timing::Slow,
             "100ms" | "fast" => Timing::Fast,
+            "5ms" | "tight" => Timing::Tight,
             other => {
                 return Err(Error::Invalid(format!(
-                    "unknown timing {other:?} (1s, 100ms)"
+                    "unknown timing {other:?} (1s, 100ms, 5ms)"
                 )))
             }
         };
@@ -216,6 +233,58 @@ fn machine() -> String {
     )
 }
 
+/// The load section's settings: ours and 3.0.6 at every Heartbeat timing,
+/// keepalived at every advert interval (for the daemons asked for).
+fn run_load(
+    args: &Args,
+    matrix: &[Flavour],
+    aborted: &dyn Fn() -> bool,
+    deadline: Instant,
+) -> String {
+    let mut settings = Vec::new();
+    let has = |k: fn(&flavour::Kind) -> bool| matrix.iter().any(|f| k(&f.kind));
+    for timing in load::HEARTBEAT_TIMINGS {
+        if let Some(p) = matrix.iter().find_map(|f| match &f.kind {
+            flavour::Kind::Ours(p) => Some(p.clone()),
+            _ => None,
+        }) {
+            settings.push(load::Setting::Heartbeat {
+                ours: Some(p),
+                timing,
+            });
+        }
+        if has(|k| matches!(k, flavour::Kind::Real)) {
+            settings.push(load::Setting::Heartbeat { ours: None, timing });
+        }
+    }
+    if has(|k| matches!(k, flavour::Kind::Keepalived)) {
+        settings.extend(load::ADVERTS.iter().map(|a| load::Setting::Keepalived(a)));
+    }
+    let mut rows = Vec::new();
+    for s in &settings {
+        if aborted() || Instant::now() >= deadline {
+            break;
+        }
+        let secs = if s.is_target() {
+            args.load_secs
+        } else {
+            args.load_other_secs
+        };
+        eprintln!("hb-bench: load, {} for {secs} s", s.label());
+        match load::run(s, secs.max(1), aborted) {
+            Ok(r) => {
+                eprintln!(
+                    "hb-bench:   late {}, deaths {}, link deaths {}, pauses {}, worst {:.1} ms",
+                    r.late, r.false_deaths, r.link_deaths, r.pauses, r.worst_ms
+                );
+                rows.push(r);
+            }
+            Err(e) => eprintln!("hb-bench: load {}: {e}", s.label()),
+        }
+    }
+    load::table(&rows)
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     // Block SIGINT/SIGTERM before any thread starts: an interrupt then only
@@ -242,8 +311,8 @@ fn main() -> ExitCode {
         }
     };
     for sec in &args.sections {
-        if !matches!(sec.as_str(), "failover" | "footprint") {
-            eprintln!("hb-bench: unknown section {sec:?} (failover, footprint)");
+        if !matches!(sec.as_str(), "failover" | "footprint" | "load" | "scale") {
+            eprintln!("hb-bench: unknown section {sec:?} (failover, footprint, load, scale)");
             return ExitCode::FAILURE;
         }
     }
@@ -304,6 +373,54 @@ fn main() -> ExitCode {
              5 s settle: PSS and RSS from `/proc/PID/smaps_rollup` (PSS splits pages shared \
              between a node's processes, so the node's PSS is their sum), CPU from utime+stime, \
              wake-ups = voluntary + involuntary context switches.\n\n{t}\n",
+            window.as_secs()
+        ));
+    }
+    if args.sections.iter().any(|s| s == "load") && !aborted() {
+        let t = run_load(&args, &matrix, &aborted, deadline);
+        println!("{t}");
+        report.push_str(&format!(
+            "## Load\n\n\
+             Two nodes (VIP on nodea) with `stress-ng --cpu 8` on the host for the given time: \
+             late heartbeats, node deaths and link deaths logged by either node (none is real: \
+             nothing failed), pauses our daemon detected, and the worst gap between two packets of \
+             one sender on the bridge (tcpdump kernel timestamps in the client namespace). \
+             keepalived: every `Entering MASTER STATE` under load is a false takeover.\n\n{t}\n"
+        ));
+    }
+    if args.sections.iter().any(|s| s == "scale") && !aborted() {
+        let window = Duration::from_secs(args.window.max(1));
+        let mut rows = Vec::new();
+        for flavour in matrix.iter().filter(|f| f.timing == Timing::Fast) {
+            let ours = match &flavour.kind {
+                flavour::Kind::Ours(p) => Some(p.as_path()),
+                flavour::Kind::Real => None,
+                flavour::Kind::Keepalived => continue, // VRRP has no membership
+            };
+            for &n in &args.scale_nodes {
+                if aborted() || Instant::now() >= deadline {
+                    break;
+                }
+                eprintln!("hb-bench: scale, {n} nodes of {}", flavour.label());
+                match scale::run(
+                    ours,
+                    n.clamp(1, hb_tests::MAX_NODES),
+                    Duration::from_secs(5),
+                    window,
+                ) {
+                    Ok(r) => rows.push(r),
+                    Err(e) => eprintln!("hb-bench: scale {n}: {e}"),
+                }
+            }
+        }
+        let t = scale::table(&rows);
+        println!("{t}");
+        report.push_str(&format!(
+            "## Scale\n\n\
+             N nodes on one bridge, keepalive 1 s / deadtime 3 s, bcast, no resources. All active = \
+             every node logged `Comm_now_up()` and `Link P:eth0 up.` for every peer, timed from the \
+             last node's start. Per-node PSS/CPU/wake-ups over a {} s window after a 5 s settle; \
+             datagrams counted at the client namespace's interface.\n\n{t}\n",
             window.as_secs()
         ));
     }

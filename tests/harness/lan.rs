@@ -33,8 +33,8 @@ use crate::proc;
 const PREFIX: &str = "hbt";
 /// Address of the client namespace on LAN 1.
 pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 50);
-/// Most nodes a Lan can have (node letters a..h).
-pub const MAX_NODES: usize = 8;
+/// Most nodes a Lan can have (node letters a..p).
+pub const MAX_NODES: usize = 16;
 
 /// Set (non-empty, not "0") to keep each Lan's node trees (configs, logs) after teardown.
 pub const KEEP_ENV: &str = "HB_TESTS_KEEP";
@@ -47,7 +47,7 @@ static STALE_CLEANUP: Once = Once::new();
 /// Shape of a [`Lan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LanSpec {
-    /// Number of nodes (1..=8).
+    /// Number of nodes (1..=16).
     pub nodes: usize,
     /// Give every node an eth1 on a second bridge (198.19.0.0/24).
     pub second_lan: bool,

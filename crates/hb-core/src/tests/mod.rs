@@ -5,6 +5,7 @@ mod interop;
 mod loss;
 mod pause;
 mod robustness;
+mod scale;
 mod startup;
 mod unit;
 
