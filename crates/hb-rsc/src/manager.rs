@@ -95,6 +95,15 @@ pub enum Output {
     /// Every group is released and `shutdone` was sent: the daemon may
     /// enter its final shutdown phases (after 1 s, like the C).
     ShutdownComplete,
+    /// Reset this node with the STONITH device (in a helper process); report
+    /// with [`ResourceManager::reset_done`]. Its groups wait for that.
+    Reset {
+        /// The node to reset.
+        node: String,
+    },
+    /// Check the STONITH device's status (in a helper process); report with
+    /// [`ResourceManager::device_check_done`].
+    CheckDevice,
 }
 
 /// Argument of `hb_standby` / `hb_takeover`.
@@ -245,6 +254,7 @@ pub struct ResourceManager {
     pub(crate) next_id: OpId,
     /// Legacy `ip-request`s we sent: key -> peers that have not answered.
     pub(crate) pending_ip: BTreeMap<String, BTreeSet<String>>,
+    pub(crate) fencing: crate::fencing::Fencing,
 }
 
 impl ResourceManager {
@@ -312,6 +322,7 @@ impl ResourceManager {
             running: None,
             next_id: 1,
             pending_ip: BTreeMap::new(),
+            fencing: crate::fencing::Fencing::default(),
         }
     }
 
@@ -344,6 +355,7 @@ impl ResourceManager {
         if self.dead_count() == 0 {
             self.foreign_work_done = true;
         }
+        self.fencing_comm_up();
         if self.nice() {
             self.emit_send(wire::starting());
             self.rstate = RState::Starting;
@@ -465,6 +477,7 @@ impl ResourceManager {
     /// (or at [`ResourceManager::next_deadline`]).
     pub fn tick(&mut self, now: u64) {
         self.check_standby_timeout(now);
+        self.fencing_tick(now);
         if self.nice()
             && self.rstate == RState::RscRcvd
             && self.local_takeover_time.is_some_and(|t| now > t)
@@ -491,11 +504,16 @@ impl ResourceManager {
         let rq = (self.nice() && self.rstate == RState::RscRcvd)
             .then_some(self.local_takeover_time.map(|t| t.saturating_add(1)))
             .flatten();
-        [rq, self.standby_deadline, self.auto_failback_at]
-            .into_iter()
-            .chain(self.failed_start_standby.iter().map(|(t, _)| Some(*t)))
-            .flatten()
-            .min()
+        [
+            rq,
+            self.standby_deadline,
+            self.auto_failback_at,
+            self.fencing_deadline(),
+        ]
+        .into_iter()
+        .chain(self.failed_start_standby.iter().map(|(t, _)| Some(*t)))
+        .flatten()
+        .min()
     }
 
     /// The API `getrsc` answer. Legacy mode never updates the held set
