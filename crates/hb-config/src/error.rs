@@ -578,15 +578,11 @@ pub enum StonithProblem {
         stonith_type: String,
     },
     /// Fewer parameters than the device type has configuration names.
-    #[error(
-        "Invalid Stonith configuration parameter [{params}]: {stonith_type} expects {expected} (`stonith -t {stonith_type} -n`)"
-    )]
+    #[error("Invalid Stonith configuration parameter [{params}]: {expected}")]
     BadParameters {
-        /// The type.
-        stonith_type: String,
         /// The parameters as written.
         params: String,
-        /// The configuration names, space-separated.
+        /// What the type expects (its configuration names).
         expected: String,
     },
     /// The configuration file of a `stonith` line cannot be read.

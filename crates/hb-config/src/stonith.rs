@@ -180,9 +180,12 @@ pub fn check_devices(
                         h.line,
                         "stonith_host",
                         StonithProblem::BadParameters {
-                            stonith_type: h.stonith_type.clone(),
                             params: h.params.clone(),
-                            expected: names.join(" "),
+                            expected: format!(
+                                "{t} expects {} (`stonith -t {t} -n`)",
+                                names.join(" "),
+                                t = h.stonith_type
+                            ),
                         },
                     );
                 }
