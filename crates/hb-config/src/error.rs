@@ -578,20 +578,16 @@ pub enum StonithProblem {
         stonith_type: String,
     },
     /// Fewer parameters than the device type has configuration names.
-    #[error("Invalid Stonith configuration parameter [{params}]: {expected}")]
+    #[error("Invalid Stonith configuration parameter {detail}")]
     BadParameters {
-        /// The parameters as written.
-        params: String,
-        /// What the type expects (its configuration names).
-        expected: String,
+        /// `[<parameters as written>]: <what the type expects>`.
+        detail: String,
     },
     /// The configuration file of a `stonith` line cannot be read.
-    #[error("Invalid Stonith config file [{path}]: {reason}")]
+    #[error("Invalid Stonith config file {detail}")]
     BadConfigFile {
-        /// The file.
-        path: String,
-        /// Why it cannot be used.
-        reason: String,
+        /// `[<path>]: <why it cannot be used>`.
+        detail: String,
     },
     /// cluster-glue's `stonith` command is missing.
     #[error("cannot check the device: {command} is missing (install cluster-glue)")]

@@ -156,8 +156,7 @@ pub fn check_devices(
                         s.line,
                         "stonith",
                         StonithProblem::BadConfigFile {
-                            path: s.config_file.clone(),
-                            reason,
+                            detail: format!("[{}]: {reason}", s.config_file),
                         },
                     );
                 }
@@ -180,9 +179,9 @@ pub fn check_devices(
                         h.line,
                         "stonith_host",
                         StonithProblem::BadParameters {
-                            params: h.params.clone(),
-                            expected: format!(
-                                "{t} expects {} (`stonith -t {t} -n`)",
+                            detail: format!(
+                                "[{}]: {t} expects {} (`stonith -t {t} -n`)",
+                                h.params,
                                 names.join(" "),
                                 t = h.stonith_type
                             ),
