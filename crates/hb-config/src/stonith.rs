@@ -191,6 +191,7 @@ pub fn check_devices(
             }
         }
     }
+    errors.sort_by_key(|e| e.line);
     errors
 }
 

@@ -21,3 +21,4 @@ pub mod sdnotify;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod stonith_cmd;

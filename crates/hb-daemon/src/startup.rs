@@ -166,16 +166,24 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         u32::from(args.debug),
     );
     let node = local_node_name(&paths.nodeinfo(), &hb_sys::host::nodename());
-    let loaded = match hb_config::load(&paths.confdir, &node, &hb_config::RealSystem) {
-        Ok(l) => l,
-        Err(errors) => {
-            for e in &errors {
-                hb_log!(Prio::Error, "{e}");
+    let loaded =
+        match hb_config::load(&paths.confdir, &node, &hb_config::RealSystem).and_then(|l| {
+            let errors = crate::stonith_cmd::check(&paths.confdir.join(hb_config::HACF), &l.hacf);
+            if errors.is_empty() {
+                Ok(l)
+            } else {
+                Err(errors)
             }
-            hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
-            return exit::NOT_CONFIGURED;
-        }
-    };
+        }) {
+            Ok(l) => l,
+            Err(errors) => {
+                for e in &errors {
+                    hb_log!(Prio::Error, "{e}");
+                }
+                hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
+                return exit::NOT_CONFIGURED;
+            }
+        };
     for w in &loaded.warnings {
         hb_log!(Prio::Warn, "{w}");
     }

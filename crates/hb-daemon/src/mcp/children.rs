@@ -264,6 +264,9 @@ impl Master {
 
     pub(super) fn child_died(&mut self, pid: Pid, status: WaitStatus) {
         let shutting_down = self.shutdown != Shutdown::Running;
+        if self.stonith_helper_died(pid, status) {
+            return;
+        }
         // Resource helpers.
         if let Some(id) = self.helpers.remove(&pid) {
             let ok = matches!(status, WaitStatus::Exited(_, 0));

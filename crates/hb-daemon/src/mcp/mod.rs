@@ -36,6 +36,7 @@ mod clients_api;
 mod drops;
 mod resources;
 mod shutdown;
+mod stonith;
 
 use clients_api::api_view;
 use hb_sys::shm::{ProcTable, Role};
@@ -214,6 +215,8 @@ pub struct Master {
     groups: Vec<ResourceGroup>,
     /// Running group operations: helper pid → operation.
     helpers: HashMap<Pid, OpId>,
+    /// The STONITH device and its running helpers.
+    fencer: stonith::Fencer,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
     /// Rate limit of the log lines about rejected packets.
@@ -269,13 +272,18 @@ impl Master {
             .collect();
         let reload = crate::reload::Watcher::new(&paths);
         let api = crate::api::Endpoint::new(&hacf);
+        let fencer = stonith::Fencer::new(&hacf, &node);
         let rsc = groups.as_ref().map(|g| {
-            ResourceManager::new(hb_rsc::RscConfig {
+            let mut rm = ResourceManager::new(hb_rsc::RscConfig {
                 local: node.clone(),
                 nodes: hacf.nodes.clone(),
                 groups: g.iter().map(hb_rsc::GroupSpec::from).collect(),
                 mode: hacf.auto_failback,
-            })
+            });
+            if fencer.device.is_some() {
+                rm.enable_stonith();
+            }
+            rm
         });
         let drops = drops::DropReport::new(
             u64::try_from(start.elapsed().as_millis()).unwrap_or(0),
@@ -289,6 +297,7 @@ impl Master {
             rsc,
             groups: groups.unwrap_or_default(),
             helpers: HashMap::new(),
+            fencer,
             final_phase_at: None,
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,

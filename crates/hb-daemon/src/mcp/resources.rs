@@ -186,6 +186,8 @@ impl Master {
                 hb_rsc::Output::ShutdownComplete => {
                     self.final_phase_at = Some(self.now() + FINAL_PHASE_DELAY_MS);
                 }
+                hb_rsc::Output::Reset { node } => self.start_reset(&node),
+                hb_rsc::Output::CheckDevice => self.check_device(),
             }
         }
     }
