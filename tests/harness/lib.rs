@@ -16,6 +16,7 @@ mod config;
 mod daemon;
 mod error;
 mod fault;
+mod fence;
 mod flood;
 mod lan;
 mod netns_io;
@@ -35,6 +36,10 @@ pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
 pub use daemon::Daemon;
 pub use error::{Error, Result};
 pub use fault::Direction;
+pub use fence::{
+    fence_calls, install_fence_plugin, set_device_failing, to_instant, FENCE_DEVICE_ID, FENCE_LOG,
+    FENCE_PLUGIN,
+};
 pub use flood::{Flood, FloodReport, MAX_FLOOD};
 pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
 pub use netns_io::{in_netns, udp_socket_in};

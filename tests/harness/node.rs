@@ -116,6 +116,11 @@ impl Node {
             .is_ok_and(|s| s.contains(&format!(" {ip}/")))
     }
 
+    /// Inode of the node's network namespace (`/proc/PID/ns/net` of its processes).
+    pub fn netns_inode(&self) -> u64 {
+        self.netns_ino
+    }
+
     /// Name of the node's network namespace (for `ip netns exec`).
     pub fn netns(&self) -> &str {
         &self.netns
@@ -141,7 +146,13 @@ impl Node {
         let mut script = String::from("set -e; h=$1; r=$2; shift 2; ");
         script.push_str("echo \"$h\" > /proc/sys/kernel/hostname; ");
         for dir in PRIVATE_DIRS {
-            script.push_str(&format!("mount --bind \"$r/{dir}\" /{dir}; "));
+            if *dir == nodefs::STONITH_EXTERNAL {
+                script.push_str(&format!(
+                    "if [ -d /{dir} ]; then mount --bind \"$r/{dir}\" /{dir}; fi; "
+                ));
+            } else {
+                script.push_str(&format!("mount --bind \"$r/{dir}\" /{dir}; "));
+            }
         }
         script.push_str(&format!(
             "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb \"$@\""

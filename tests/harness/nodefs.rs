@@ -16,8 +16,19 @@ use crate::prereq::hacluster_ids;
 use crate::proc::run_ok;
 
 /// Host paths that each node sees as its own (relative to `/`), bind-mounted in this order.
-pub(crate) const PRIVATE_DIRS: &[&str] =
-    &["etc/ha.d", "var/lib/heartbeat", "var/log", "run", "tmp"];
+pub(crate) const PRIVATE_DIRS: &[&str] = &[
+    "etc/ha.d",
+    "var/lib/heartbeat",
+    "var/log",
+    "run",
+    "tmp",
+    STONITH_EXTERNAL,
+];
+
+/// Where cluster-glue's `external` STONITH plugin looks for its sub-plugins: private per node
+/// (a copy of the host's) so a test can install a fencing plugin in one node only. Mounted only
+/// when the host has the directory (cluster-glue installed).
+pub(crate) const STONITH_EXTERNAL: &str = "usr/lib/stonith/plugins/external";
 
 /// Config files that must never leak from the host's /etc/ha.d into a node.
 const HOST_CONFIG: &[&str] = &["ha.cf", "authkeys", "haresources"];
@@ -61,6 +72,18 @@ pub(crate) fn create(root: &Path) -> Result<()> {
         if path.exists() {
             std::fs::remove_file(&path).map_err(io_err("remove", path))?;
         }
+    }
+    let plugins = root.join(STONITH_EXTERNAL);
+    mkdir(&plugins, 0o755)?;
+    let host_plugins = Path::new("/").join(STONITH_EXTERNAL);
+    if host_plugins.is_dir() {
+        run_ok(
+            Command::new("cp")
+                .arg("-a")
+                .arg(format!("{}/.", host_plugins.display()))
+                .arg(&plugins),
+            Duration::from_secs(30),
+        )?;
     }
     copy_dir_skeleton(
         Path::new("/var/lib/heartbeat"),

@@ -31,7 +31,8 @@ pub fn device_args(device: &Device) -> Vec<String> {
 }
 
 /// The device's identification (the C `stonith_get_info(s, ST_DEVICEID)`):
-/// an `external/<name>` plugin's `getinfo-devid` answer, the fixed name of a
+/// an `external/<name>` plugin's `getinfo-devid` output (verbatim, as
+/// cluster-glue returns it), the fixed name of a
 /// compiled plugin, else the type.
 pub fn device_id(stonith_type: &str) -> String {
     if let Some(name) = stonith_type.strip_prefix("external/") {
@@ -42,12 +43,10 @@ pub fn device_id(stonith_type: &str) -> String {
             .stderr(Stdio::null())
             .output()
         {
-            if out.status.success() {
-                let text = String::from_utf8_lossy(&out.stdout);
-                let text = text.trim_end_matches('\n');
-                if !text.is_empty() {
-                    return text.to_string();
-                }
+            // verbatim, trailing newline included: the C logs
+            // `Resetting node X with [<id>\n]` just the same
+            if out.status.success() && !out.stdout.is_empty() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
             }
         }
         return stonith_type.to_string();
