@@ -102,14 +102,11 @@ pub fn install_fence_plugin(lan: &Lan, node: &Node) -> Result<()> {
     for other in lan.nodes().iter().filter(|n| n.name() != node.name()) {
         let _ = writeln!(
             map,
-            "{} {} {} {} {}",
+            "{} {} /proc/{}/root/run/netns/{} {} {}",
             other.name(),
             other.netns_inode(),
-            format!(
-                "/proc/{}/root/run/netns/{}",
-                std::process::id(),
-                other.netns()
-            ),
+            std::process::id(),
+            other.netns(),
             other.ip(),
             other.ip2().map_or("-".to_string(), |ip| ip.to_string())
         );
