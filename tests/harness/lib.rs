@@ -23,6 +23,7 @@ mod netns_io;
 mod node;
 mod nodefs;
 mod pcap;
+mod pidns;
 mod prereq;
 pub mod probe;
 mod proc;
@@ -46,6 +47,7 @@ pub use netns_io::{in_netns, udp_socket_in};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use pcap::udp_payloads;
+pub use pidns::REFUSE_HOST_REBOOT_ENV;
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };
