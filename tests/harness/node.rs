@@ -245,7 +245,9 @@ impl Node {
     }
 
     /// Starts `daemon` inside the node (in its own session, output to
-    /// `/var/log/daemon.out`). Returns once the launcher has daemonised or the pid file exists.
+    /// `/var/log/daemon.out`). For our daemon, the project's `harc` and rc.d hooks
+    /// (`packaging/ha.d`) replace the node's copies of the host's (3.0.6) ones, except files a
+    /// test changed. Returns once the launcher has daemonised or the pid file exists.
     pub fn start(&self, daemon: Daemon) -> Result<()> {
         self.start_wrapped(daemon, &[])
     }
@@ -253,6 +255,9 @@ impl Node {
     /// [`Node::start`] with the daemon run through `wrapper` (a command prefix such as
     /// `["unshare", "--time", "--monotonic", "3600"]`), still inside the node.
     pub fn start_wrapped(&self, daemon: Daemon, wrapper: &[&str]) -> Result<()> {
+        if matches!(daemon, Daemon::Ours(_)) {
+            nodefs::install_packaged_hooks(&self.root)?;
+        }
         let pid_file = self.private(PID_FILE);
         if self.pids().is_empty() {
             // A stale pid file (after kill9) would make the readiness check lie.

@@ -94,6 +94,39 @@ pub(crate) fn create(root: &Path) -> Result<()> {
     reset_volatile(root)
 }
 
+/// The project's packaged `harc` and rc.d hooks (`packaging/ha.d`), which our daemon runs.
+fn packaged_ha_d() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/ha.d")
+}
+
+/// Installs the packaged `harc` and `rc.d/*` into the node's `/etc/ha.d` (what our package
+/// ships), replacing only files that are still the host's copies or missing: a hook a test
+/// wrote stays.
+pub(crate) fn install_packaged_hooks(root: &Path) -> Result<()> {
+    let src = packaged_ha_d();
+    let mut files = vec![PathBuf::from("harc")];
+    let rcd = src.join("rc.d");
+    for entry in std::fs::read_dir(&rcd).map_err(io_err("read directory", &rcd))? {
+        let entry = entry.map_err(io_err("read directory", &rcd))?;
+        files.push(Path::new("rc.d").join(entry.file_name()));
+    }
+    for rel in files {
+        let dest = root.join("etc/ha.d").join(&rel);
+        let host = Path::new("/etc/ha.d").join(&rel);
+        let untouched = match (std::fs::read(&dest), std::fs::read(&host)) {
+            (Err(_), _) => true,
+            (Ok(d), Ok(h)) => d == h,
+            (Ok(_), Err(_)) => false,
+        };
+        if untouched {
+            let text =
+                std::fs::read_to_string(src.join(&rel)).map_err(io_err("read", src.join(&rel)))?;
+            write_file(&dest, &text, 0o755)?;
+        }
+    }
+    Ok(())
+}
+
 /// Recreates directories (not files: never hb_uuid or caches) with the same mode and owner.
 fn copy_dir_skeleton(from: &Path, to: &Path) -> Result<()> {
     let meta = std::fs::metadata(from).map_err(io_err("stat", from))?;

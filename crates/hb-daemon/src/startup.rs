@@ -99,7 +99,9 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     if let Some(f) = &h.logfacility {
         std::env::set_var("HA_LOGFACILITY", f);
     }
-    for (name, value) in &h.params {
+    // `hbversion` is set after the C exported its parameters: 3.0.6's
+    // children (rc.d hooks, clients) have no HA_hbversion (tests/rcd.rs)
+    for (name, value) in h.params.iter().filter(|(n, _)| n != "hbversion") {
         std::env::set_var(format!("HA_{name}"), value);
     }
     for (name, value) in &h.env {

@@ -103,6 +103,7 @@ mod fencing;
 pub(crate) mod jobs;
 mod manager;
 mod nice;
+pub mod notify;
 pub mod runner;
 mod set;
 mod standby;

@@ -104,6 +104,13 @@ pub enum Output {
     /// Check the STONITH device's status (in a helper process); report with
     /// [`ResourceManager::device_check_done`].
     CheckDevice,
+    /// The groups of this dead or departed node are being taken over: the
+    /// C queues a synthetic `t=status st=dead` message for rc.d here
+    /// ([`crate::notify::dead_node_message`]).
+    TakingOver {
+        /// The node.
+        node: String,
+    },
 }
 
 /// Argument of `hb_standby` / `hb_takeover`.

@@ -125,6 +125,9 @@ impl ResourceManager {
             Level::Info,
             format!("Resources being acquired from {node}."),
         );
+        self.out.push_back(crate::Output::TakingOver {
+            node: node.to_string(),
+        });
         self.enqueue(Job::MachDown {
             node: node.to_string(),
         });

@@ -290,7 +290,7 @@ impl Master {
 
     pub(super) fn child_died(&mut self, pid: Pid, status: WaitStatus) {
         let shutting_down = self.shutdown != Shutdown::Running;
-        if self.stonith_helper_died(pid, status) {
+        if self.stonith_helper_died(pid, status) || self.notification_died(pid) {
             return;
         }
         // Resource helpers.
@@ -310,6 +310,7 @@ impl Master {
                 r.action_done(id, ok, now);
             }
             self.drain_rsc();
+            self.run_next_notification();
             return;
         }
         // Respawned clients.

@@ -34,6 +34,7 @@ use crate::respawn::{self};
 mod children;
 mod clients_api;
 mod drops;
+mod notify;
 mod resources;
 mod shutdown;
 mod stonith;
@@ -217,6 +218,8 @@ pub struct Master {
     helpers: HashMap<Pid, OpId>,
     /// The STONITH device and its running helpers.
     fencer: stonith::Fencer,
+    /// rc.d notifications (harc) waiting and running.
+    notes: notify::Notifications,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
     /// Rate limit of the log lines about rejected packets.
@@ -298,6 +301,7 @@ impl Master {
             groups: groups.unwrap_or_default(),
             helpers: HashMap::new(),
             fencer,
+            notes: notify::Notifications::default(),
             final_phase_at: None,
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,
@@ -650,6 +654,8 @@ impl Master {
                 m.set_str("st", "dead");
                 if ping {
                     m.set_str("info", "ping");
+                    // the C's takeover_from_node for a ping node: rc.d only
+                    self.notify_world(hb_rsc::notify::dead_node_message(node, Self::wall(), true));
                 }
                 self.deliver_to_clients(&m);
             }
@@ -661,6 +667,7 @@ impl Master {
                     ("st", if *up { "up" } else { "dead" }),
                 ]);
                 self.deliver_to_clients(&m);
+                self.notify_world(m);
             }
             _ => {}
         }
@@ -740,6 +747,7 @@ impl Master {
             }
             self.drain_rsc();
         }
+        self.notify_delivered(&msg);
         self.deliver_to_clients(&msg);
     }
 

@@ -204,6 +204,10 @@ impl Master {
                 }
                 hb_rsc::Output::Reset { node } => self.start_reset(&node),
                 hb_rsc::Output::CheckDevice => self.check_device(),
+                hb_rsc::Output::TakingOver { node } => {
+                    let m = hb_rsc::notify::dead_node_message(&node, Self::wall(), false);
+                    self.notify_world(m);
+                }
             }
         }
     }
