@@ -10,7 +10,8 @@
 //! * crash: the VIP owner hangs (every process SIGSTOPped: its kernel still answers for the
 //!   VIP). The survivor logs the reset, the victim is fenced (no process left, no VIP), and
 //!   only then does the VIP answer from the survivor.
-//! * partition: heartbeat traffic between the nodes is dropped while both live. Each tries to
+//! * partition: heartbeat traffic between the nodes is dropped on both links (eth0 and a
+//!   second LAN's eth1) while both live. Each tries to
 //!   fence the other; the VIP never answers from two MACs (all replies of the old owner come
 //!   before all of the new one's).
 //! * failing device: no takeover while the device fails; `Host nodea not reset!` and the 5 s
@@ -24,7 +25,8 @@ use std::time::{Duration, Instant};
 use hb_tests::probe::{Mac, Probe};
 use hb_tests::{
     fence_calls, install_fence_plugin, set_device_failing, to_instant, wait_active, wait_for,
-    ConfigBuilder, Daemon, Error, Lan, Node, Result, Signal, FENCE_DEVICE_ID, FENCE_PLUGIN,
+    ConfigBuilder, Daemon, Error, Lan, LanSpec, Node, Result, Signal, FENCE_DEVICE_ID,
+    FENCE_PLUGIN,
 };
 
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
@@ -45,9 +47,21 @@ const STORY: [&str; 3] = [
 ];
 
 fn pair(daemons: [Daemon; 2], extra: &[&str]) -> Result<Lan> {
-    let lan = Lan::new(2)?;
+    pair_on(daemons, extra, false)
+}
+
+/// [`pair`], with heartbeats on eth0 only or (`two_links`) on eth0 and a second LAN's eth1.
+fn pair_on(daemons: [Daemon; 2], extra: &[&str], two_links: bool) -> Result<Lan> {
+    let lan = Lan::with_spec(LanSpec {
+        nodes: 2,
+        second_lan: two_links,
+    })?;
     let [k, d, w, i] = TIMINGS;
-    let mut cfg = ConfigBuilder::new(&lan.node_names())
+    let mut cfg = ConfigBuilder::new(&lan.node_names()).bcast("eth0");
+    if two_links {
+        cfg = cfg.bcast("eth1");
+    }
+    let mut cfg = cfg
         .timings(k, d, w, i)
         .resource(GROUP)
         .extra(&format!("stonith_host * {FENCE_PLUGIN} nodea nodeb"));
@@ -58,6 +72,19 @@ fn pair(daemons: [Daemon; 2], extra: &[&str]) -> Result<Lan> {
     for node in lan.nodes() {
         node.apply(&cfg)?;
         install_fence_plugin(&lan, node)?;
+        // records the t=stonith result message (an unclaimed type: rc.d/stonith runs for it)
+        let hook = node.host_path("/etc/ha.d/rc.d/stonith")?;
+        std::fs::write(
+            &hook,
+            "#!/bin/sh
+echo \"$HA_t node=$HA_node result=$HA_result\" >> /var/log/stonith-hook.log
+",
+        )
+        .and_then(|()| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+        })
+        .map_err(|e| Error::Invalid(format!("{}: {e}", hook.display())))?;
     }
     for (node, d) in lan.nodes().iter().zip(daemons) {
         node.start(d)?;
@@ -195,6 +222,17 @@ fn crash_is_fenced_before_takeover(daemons: [Daemon; 2]) -> Result<Vec<String>> 
     }
     let log = b.log_text()[mark..].to_string();
     in_order(&log, &STORY).map_err(|e| Error::Invalid(format!("nodeb: {e}\n{log}")))?;
+    let hook_log = b.host_path("/var/log/stonith-hook.log")?;
+    wait_for(
+        "the t=stonith result message on nodeb",
+        STEP,
+        POLL,
+        || {
+            std::fs::read_to_string(&hook_log)
+                .is_ok_and(|t| t.contains("stonith node=nodea result=OK"))
+        },
+        || std::fs::read_to_string(&hook_log).unwrap_or_default(),
+    )?;
     if !b
         .log_text()
         .contains("Checking status of STONITH device [hbtest fencing device\n]")
@@ -313,23 +351,27 @@ fn failing_device_holds_the_takeover_until_it_recovers() -> Result<()> {
     .map_err(|e| Error::Invalid(format!("nodeb: {e}\n{log}")))
 }
 
-/// Drops heartbeat traffic (UDP 694) on `node`'s eth0 both ways; ICMP to the VIP still flows.
+/// Drops heartbeat traffic (UDP 694) on `node`'s eth0 and eth1 both ways; ICMP to the VIP
+/// still flows.
 fn partition(node: &Node) -> Result<()> {
-    let rules = "table netdev hbt_part {\n chain in { type filter hook ingress device \"eth0\" priority 0; udp dport 694 drop; udp sport 694 drop; }\n chain out { type filter hook egress device \"eth0\" priority 0; udp dport 694 drop; udp sport 694 drop; }\n}\n";
-    let out = node.exec(&["sh", "-c", &format!("printf '%s' '{rules}' | nft -f -")])?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "nft: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )))
+    for iface in ["eth0", "eth1"] {
+        let rules = format!(
+            "table netdev hbt_part_{iface} {{\n chain in {{ type filter hook ingress device \"{iface}\" priority 0; udp dport 694 drop; udp sport 694 drop; }}\n chain out {{ type filter hook egress device \"{iface}\" priority 0; udp dport 694 drop; udp sport 694 drop; }}\n}}\n"
+        );
+        let out = node.exec(&["sh", "-c", &format!("printf '%s' '{rules}' | nft -f -")])?;
+        if !out.status.success() {
+            return Err(Error::Invalid(format!(
+                "nft: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
     }
+    Ok(())
 }
 
 #[test]
 fn partition_never_two_vip_owners() -> Result<()> {
-    let lan = pair([Daemon::ours()?, Daemon::ours()?], &[])?;
+    let lan = pair_on([Daemon::ours()?, Daemon::ours()?], &[], true)?;
     let (a, b) = (lan.node(0), lan.node(1));
     let (mac_a, mac_b) = (a.mac("eth0")?, b.mac("eth0")?);
     let probe = probe(&lan)?;
@@ -371,6 +413,65 @@ fn partition_never_two_vip_owners() -> Result<()> {
     }
     if after.is_empty() && owners == 1 {
         return Err(Error::Invalid("a live owner that never answered".into()));
+    }
+    Ok(())
+}
+
+/// `--check-config` asks cluster-glue about every device: an unknown type, too few parameters
+/// and an unreadable device file are errors naming the ha.cf line (exit 6); real types with
+/// their parameters pass.
+#[test]
+fn check_config_validates_devices_with_cluster_glue() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("hb-stonith-cc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Invalid(e.to_string()))?;
+    let write = |name: &str, text: &str, mode: u32| -> Result<()> {
+        let p = dir.join(name);
+        std::fs::write(&p, text)
+            .and_then(|()| std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)))
+            .map_err(|e| Error::Invalid(format!("{}: {e}", p.display())))
+    };
+    write("nodeinfo", "nodea\n", 0o644)?;
+    write("authkeys", "auth 1\n1 sha1 secret\n", 0o600)?;
+    write("haresources", "", 0o644)?;
+    write("null.cfg", "nodea nodeb\n", 0o644)?;
+    let base = "keepalive 1\ndeadtime 5\ninitdead 10\nbcast eth0\nnode nodea nodeb\n";
+    let run = |extra: &str| -> Result<std::process::Output> {
+        write("ha.cf", &format!("{base}{extra}"), 0o644)?;
+        std::process::Command::new(Daemon::ours()?.binary())
+            .args(["--check-config", "--confdir"])
+            .arg(&dir)
+            .output()
+            .map_err(|e| Error::Invalid(e.to_string()))
+    };
+    let good = run(&format!(
+        "stonith_host * external/ssh nodea nodeb\nstonith_host nodeb meatware nodea\nstonith null {}/null.cfg\n",
+        dir.display()
+    ))?;
+    let bad = run(
+        "stonith_host * nosuchdevice x\nstonith_host * external/ipmi nodeb 10.0.0.1\nstonith null /nonexistent/null.cfg\n",
+    )?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if good.status.code() != Some(0) {
+        return Err(Error::Invalid(format!(
+            "valid devices refused: {}",
+            String::from_utf8_lossy(&good.stderr)
+        )));
+    }
+    let err = String::from_utf8_lossy(&bad.stderr).into_owned();
+    if bad.status.code() != Some(6) {
+        return Err(Error::Invalid(format!("exit {:?}: {err}", bad.status)));
+    }
+    let hacf = dir.join("ha.cf").display().to_string();
+    for want in [
+        format!("{hacf}:6: `stonith_host`: Invalid Stonith type [nosuchdevice]"),
+        format!("{hacf}:7: `stonith_host`: Invalid Stonith configuration parameter [nodeb 10.0.0.1]: external/ipmi expects hostname ipaddr userid passwd interface"),
+        format!("{hacf}:8: `stonith`: Invalid Stonith config file [/nonexistent/null.cfg]"),
+    ] {
+        if !err.contains(&want) {
+            return Err(Error::Invalid(format!("missing {want:?} in:\n{err}")));
+        }
     }
     Ok(())
 }
