@@ -117,7 +117,7 @@ fn run(opts: &Opts) -> Result<(), String> {
     let pages = [
         (
             "heartbeat.8",
-            hb_daemon::cli::Args::command(),
+            hb_daemon::args::Args::command(),
             "8",
             HEARTBEAT_EXTRA,
         ),

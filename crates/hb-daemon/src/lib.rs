@@ -6,7 +6,9 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod args;
 pub mod cli;
+pub mod config_load;
 pub mod control;
 pub mod exit_status;
 pub mod fifo_reader;
@@ -14,6 +16,7 @@ pub mod logging;
 pub mod mcp;
 pub mod outbox;
 pub mod paths;
+pub mod realtime;
 pub mod reload;
 pub mod respawn;
 pub mod restart;
@@ -21,3 +24,4 @@ pub mod sdnotify;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod version;
