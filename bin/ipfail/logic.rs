@@ -11,7 +11,7 @@
 
 use hb_proto::Message;
 
-pub use hb_daemon::logging::Prio;
+pub use hb_log::Prio;
 
 /// What ipfail needs from heartbeat and from its surroundings.
 pub trait Heartbeat {

@@ -5,6 +5,9 @@
 //! Start with [`cli::main`] → [`startup::start`] → [`mcp::Master::run`].
 #![deny(missing_docs)]
 
+/// `hb_log!(Prio::Info, "Link {}:{} up.", node, medium)`: see [`hb_log::hb_log`].
+pub use hb_log::hb_log;
+
 pub mod api;
 pub mod args;
 pub mod cli;

@@ -27,6 +27,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
         facility: h.logfacility_code.filter(|&c| c > 0),
         stderr: false,
         syslog_format: h.syslogmsgfmt,
+        syslog_socket: None,
     };
     // Nothing configured: the C daemon would try logd and fall back to
     // direct logging; syslog's daemon facility is the useful equivalent.
