@@ -649,7 +649,7 @@ fn clientstatus(t: &mut Tool, c: &mut Client, ops: &[String]) -> i32 {
         t.eprint("No enough parameter.");
         return PARAMETER_ERROR;
     };
-    let ms = ops.get(2).map_or(500, |s| crate_atoi(s));
+    let ms = ops.get(2).map_or(500, |s| hb_proto::cnum::atoi(s));
     // poll() with a negative timeout waits forever (the alarm ends it).
     let timeout = Duration::from_millis(u64::try_from(ms).unwrap_or(3_600_000));
     let cs = match c.client_status(node, client, timeout) {
@@ -676,24 +676,6 @@ fn clientstatus(t: &mut Tool, c: &mut Client, ops: &[String]) -> i32 {
         "join" => 2,
         "leave" => 3,
         _ => UNKNOWN_ERROR,
-    }
-}
-
-/// C `atoi`.
-fn crate_atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, r) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let v = r.bytes().take_while(u8::is_ascii_digit).fold(0i64, |a, d| {
-        a.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-    });
-    if neg {
-        -v
-    } else {
-        v
     }
 }
 

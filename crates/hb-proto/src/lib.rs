@@ -19,6 +19,7 @@
 pub mod auth;
 pub mod base64;
 pub mod classic;
+pub mod cnum;
 pub mod compress;
 pub mod error;
 pub mod ipc;
