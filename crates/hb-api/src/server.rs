@@ -22,7 +22,7 @@ mod signon;
 /// The daemon's handle of a connection (e.g. its mio token number).
 pub type ConnId = u64;
 
-/// Treatment bits of a delivered message (daemon.md §7.7).
+/// Treatment bits of a delivered message (docs/behaviour.md §7.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Treatment {
     /// 0x01: ordinary delivery.
@@ -42,7 +42,7 @@ pub enum Treatment {
 /// Tunables of the API server.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// Who may sign on (§7.5).
+    /// Who may sign on (docs/behaviour.md §7.5).
     pub auth: AuthTable,
     /// uid of the daemon: may set debug filters besides root.
     pub daemon_uid: u32,
@@ -479,7 +479,7 @@ impl ApiServer {
         }
     }
 
-    /// §7.6/§7.8: a message from a signed-on client.
+    /// docs/behaviour.md §7.6/§7.8: a message from a signed-on client.
     fn request(
         &mut self,
         i: usize,

@@ -8,7 +8,7 @@ use hb_proto::Message;
 use log::Level;
 
 impl ApiServer {
-    /// §7.4: the first message of a connection.
+    /// docs/behaviour.md §7.4: the first message of a connection.
     pub(super) fn register(
         &mut self,
         i: usize,

@@ -56,7 +56,7 @@ impl Master {
         self.api_actions(actions);
     }
 
-    /// Drops the clients whose process vanished (daemon.md §1.8).
+    /// Drops the clients whose process vanished (docs/behaviour.md §1.8).
     pub(super) fn api_audit(&mut self) {
         let actions = {
             let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());

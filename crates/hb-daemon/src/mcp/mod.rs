@@ -1,6 +1,6 @@
 //! The master control process: one single-threaded `mio` loop that owns the
 //! cluster engine, every child channel, the signals and the timers
-//! (daemon.md §1.8).
+//! (docs/behaviour.md §1.8).
 //!
 //! Data flow: read child → frame → [`hb_core::Cluster::on_datagram`] →
 //! outputs: `Transmit` frames go to every write child's [`Outbox`],
@@ -201,7 +201,7 @@ impl Master {
         Ok(m)
     }
 
-    /// Opens the watchdog device (daemon.md §11); failure is logged and
+    /// Opens the watchdog device (docs/behaviour.md §11); failure is logged and
     /// heartbeat runs without it, as the C daemon does.
     pub fn open_watchdog(&mut self) {
         let Some(dev) = self.hacf.watchdog.clone() else {
