@@ -298,7 +298,14 @@ fn main() {
     };
     loop {
         if let Err(e) = d.drain_api() {
-            log(Level::Error, &format!("read_hb_msg returned NULL: {e}"));
+            let why = e.to_string();
+            log(Level::Error, "read_hb_msg returned NULL");
+            let why = if why.is_empty() {
+                "heartbeat closed the API connection"
+            } else {
+                &why
+            };
+            log(Level::Error, &format!("REASON: {why}"));
             break;
         }
         let ids: Vec<ConnId> = d.conns.keys().copied().collect();
