@@ -14,8 +14,10 @@
 //! `drbdadm outdate` would report.
 //!
 //! * `dopd_real_real`: Debian's C dopd on the real Heartbeat 3.0.6 on both nodes — the
-//!   reference: the same expectations hold for the C programs.
-//! * `dopd_ours_ours`: our daemon and our dopd on both nodes, both directions.
+//!   reference: the same expectations hold for the C programs (which crash after each answered
+//!   request, see `plan`).
+//! * `dopd_ours_ours`: our daemon and our dopd on both nodes, both directions; the peer then
+//!   stops (`heartbeat -k`, its dopd ends on SIGTERM) instead of crashing.
 //! * `dopd_mixed`: nodea runs the real Heartbeat 3.0.6 with the C dopd, nodeb ours with our
 //!   dopd. Our drbd-peer-outdater talks to the C dopd (nodea → nodeb), the C
 //!   drbd-peer-outdater to our dopd (nodeb → nodea), and each of the other pairing too; then
@@ -282,10 +284,24 @@ fn after_request(node: &Node, local: Impl, listener: u64, ctx: &dyn Fn() -> Stri
     }
 }
 
-/// `dead` is killed; on `survivor` every outdater gets 5 from dopd at once (well before its
-/// own `-t 5` would run out), and dopd logged why.
-fn dead_peer_is_unreachable(survivor: &Node, local: Impl, dead: &Node) -> Result<()> {
-    dead.kill9()?;
+/// How the peer goes.
+#[derive(Debug, Clone, Copy)]
+enum Death {
+    /// Every process SIGKILLed (a crash).
+    Crash,
+    /// `heartbeat -k`: heartbeat stops its dopd (SIGTERM), which must end.
+    Stop,
+}
+
+/// `dead` goes; on `survivor` every outdater gets 5 from dopd at once (well before its own
+/// `-t 5` would run out), and dopd logged why.
+fn dead_peer_is_unreachable(survivor: &Node, local: Impl, dead: &Node, how: Death) -> Result<()> {
+    match how {
+        Death::Crash => dead.kill9()?,
+        // `stop` waits (bounded) until every process of the node has exited, dopd included:
+        // heartbeat sends it SIGTERM.
+        Death::Stop => dead.stop()?,
+    }
     wait_for(
         &format!("{} to see {} dead", survivor.name(), dead.name()),
         DETECT,
@@ -329,9 +345,10 @@ fn dead_peer_is_unreachable(survivor: &Node, local: Impl, dead: &Node) -> Result
 fn dopd_real_real() -> Result<()> {
     let lan = pair([Daemon::Real, Daemon::Real], [Impl::Real, Impl::Real])?;
     let (a, b) = (lan.node(0), lan.node(1));
+    // One direction: the C pair is symmetric, and each answered request costs a C dopd crash
+    // and respawn.
     outdates_peer(a, Impl::Real, b)?;
-    outdates_peer(b, Impl::Real, a)?;
-    dead_peer_is_unreachable(a, Impl::Real, b)
+    dead_peer_is_unreachable(a, Impl::Real, b, Death::Crash)
 }
 
 #[test]
@@ -340,7 +357,7 @@ fn dopd_ours_ours() -> Result<()> {
     let (a, b) = (lan.node(0), lan.node(1));
     outdates_peer(a, Impl::Ours, b)?;
     outdates_peer(b, Impl::Ours, a)?;
-    dead_peer_is_unreachable(a, Impl::Ours, b)
+    dead_peer_is_unreachable(a, Impl::Ours, b, Death::Stop)
 }
 
 #[test]
@@ -352,5 +369,5 @@ fn dopd_mixed() -> Result<()> {
     // Debian's drbd-peer-outdater → our dopd → the C dopd (and ours the same way).
     outdates_peer(our_node, Impl::Ours, c_node)?;
     // The C node dies: our dopd answers "peer unreachable".
-    dead_peer_is_unreachable(our_node, Impl::Ours, c_node)
+    dead_peer_is_unreachable(our_node, Impl::Ours, c_node, Death::Crash)
 }
