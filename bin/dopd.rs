@@ -322,12 +322,8 @@ fn main() {
                 .filter_map(|id| d.conns.get(id))
                 .map(|c| PollFd::new(c.stream.as_fd(), PollFlags::POLLIN)),
         );
-        let timeout = if d.client.has_buffered() {
-            PollTimeout::ZERO
-        } else {
-            PollTimeout::from(TICK_MS)
-        };
-        match poll(&mut fds, timeout) {
+        // drain_api left nothing buffered in the client: the socket tells.
+        match poll(&mut fds, PollTimeout::from(TICK_MS)) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => {
                 log(Level::Error, &format!("poll: {e}"));

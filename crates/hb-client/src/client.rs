@@ -616,19 +616,11 @@ impl Client {
 
 impl std::os::fd::AsFd for Client {
     /// The API socket, for a program that polls it together with other
-    /// descriptors. Messages already read may wait in the client's buffers
-    /// (see [`Client::has_buffered`]), so poll only when that is false.
+    /// descriptors. Messages already read from it wait in the client, so
+    /// call [`Client::recv`] until it returns `Ok(None)` before polling
+    /// (and after any request, which may read more than its reply).
     fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.stream.as_fd()
-    }
-}
-
-impl Client {
-    /// Whether messages (or part of one) were already read from the socket
-    /// and wait in the client: [`Client::recv`] may return one without the
-    /// socket being readable.
-    pub fn has_buffered(&self) -> bool {
-        !self.queue.is_empty() || self.decoder.buffered() > 0
     }
 }
 
