@@ -475,3 +475,35 @@ fn check_config_validates_devices_with_cluster_glue() -> Result<()> {
     }
     Ok(())
 }
+
+/// A node that stops gracefully gives its groups up and says so (`shutdone`): no reset is
+/// needed, the peer takes over without calling the device.
+#[test]
+fn graceful_stop_needs_no_reset() -> Result<()> {
+    let lan = pair([Daemon::ours()?, Daemon::ours()?], &[])?;
+    let (a, b) = (lan.node(0), lan.node(1));
+    let mark = b.log_text().len();
+    a.stop()?;
+    wait_for(
+        "nodeb to hold the VIP",
+        STEP,
+        POLL,
+        || b.has_address("eth0", "198.18.0.100"),
+        || b.log_text()[mark..].to_string(),
+    )?;
+    let log = b.log_text()[mark..].to_string();
+    if log.contains("Resetting node") || fence_calls(b).iter().any(|(_, t)| t.starts_with("reset"))
+    {
+        return Err(Error::Invalid(format!(
+            "a reset after a graceful stop\n{log}"
+        )));
+    }
+    in_order(
+        &log,
+        &[
+            "Received shutdown notice from 'nodea'.",
+            "Resources being acquired from nodea.",
+        ],
+    )
+    .map_err(|e| Error::Invalid(format!("nodeb: {e}\n{log}")))
+}
