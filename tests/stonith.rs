@@ -144,7 +144,8 @@ fn in_order(log: &str, story: &[&str]) -> std::result::Result<(), String> {
 
 /// The survivor's STONITH lines (message text only), in log order.
 fn stonith_lines(log: &str) -> Vec<String> {
-    const KEYS: [&str; 8] = [
+    const KEYS: [&str; 9] = [
+        "Managed STONITH",
         "Resetting node",
         "now reset.",
         "not reset!",
@@ -166,16 +167,32 @@ fn stonith_lines(log: &str) -> Vec<String> {
                     text
                 }
             });
-            KEYS.iter()
-                .any(|k| text.contains(k))
-                .then(|| text.trim().to_string())
+            KEYS.iter().any(|k| text.contains(k)).then(|| {
+                // "Managed STONITH nodea process 1234 exited ..." -> "process N"
+                let words: Vec<&str> = text.split_whitespace().collect();
+                words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| {
+                        if i > 0
+                            && words[i - 1] == "process"
+                            && w.chars().all(|c| c.is_ascii_digit())
+                        {
+                            "N"
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
         })
         .collect()
 }
 
 /// Crash of the VIP owner `nodea` (daemons[0]); `nodeb` (daemons[1]) fences it and takes over.
-/// Returns the survivor's STONITH lines.
-fn crash_is_fenced_before_takeover(daemons: [Daemon; 2]) -> Result<Vec<String>> {
+/// Returns the survivor's STONITH lines after the crash and the victim's before it.
+fn crash_is_fenced_before_takeover(daemons: [Daemon; 2]) -> Result<(Vec<String>, Vec<String>)> {
     let lan = pair(daemons, &[])?;
     let (a, b) = (lan.node(0), lan.node(1));
     let (mac_a, mac_b) = (a.mac("eth0")?, b.mac("eth0")?);
@@ -184,6 +201,7 @@ fn crash_is_fenced_before_takeover(daemons: [Daemon; 2]) -> Result<Vec<String>> 
         return Err(Error::Invalid("the VIP does not answer from nodea".into()));
     }
     let mark = b.log_text().len();
+    let victim_log = a.log_text();
     freeze(a)?;
     let t0 = Instant::now();
     b.wait_for_log("node nodea now reset.", STEP)?;
@@ -239,7 +257,7 @@ fn crash_is_fenced_before_takeover(daemons: [Daemon; 2]) -> Result<Vec<String>> 
     {
         return Err(Error::Invalid("no device check at comm up".into()));
     }
-    Ok(stonith_lines(&log))
+    Ok((stonith_lines(&log), stonith_lines(&victim_log)))
 }
 
 /// The survivor's lines name the device and the victim exactly as the C daemon does.
@@ -247,6 +265,7 @@ fn check_story(lines: &[String]) -> Result<()> {
     let want = [
         format!("Resetting node nodea with [{FENCE_DEVICE_ID}"),
         "node nodea now reset.".to_string(),
+        "Managed STONITH nodea process N exited with return code 0.".to_string(),
         "Resources being acquired from nodea.".to_string(),
     ];
     if lines != want {
@@ -259,7 +278,7 @@ fn check_story(lines: &[String]) -> Result<()> {
 
 #[test]
 fn crash_fenced_before_takeover_ours() -> Result<()> {
-    let lines = crash_is_fenced_before_takeover([Daemon::ours()?, Daemon::ours()?])?;
+    let (lines, _) = crash_is_fenced_before_takeover([Daemon::ours()?, Daemon::ours()?])?;
     check_story(&lines)
 }
 
@@ -267,11 +286,17 @@ fn crash_fenced_before_takeover_ours() -> Result<()> {
 /// both survivors log the same STONITH lines in the same order.
 #[test]
 fn crash_fenced_mixed_same_lines_as_3_0_6() -> Result<()> {
-    let real = crash_is_fenced_before_takeover([Daemon::ours()?, Daemon::Real])?;
-    let ours = crash_is_fenced_before_takeover([Daemon::Real, Daemon::ours()?])?;
+    let (real, ours_victim) = crash_is_fenced_before_takeover([Daemon::ours()?, Daemon::Real])?;
+    let (ours, real_victim) = crash_is_fenced_before_takeover([Daemon::Real, Daemon::ours()?])?;
     if real != ours {
         return Err(Error::Invalid(format!(
             "3.0.6 survivor logged {real:#?}\nours logged {ours:#?}"
+        )));
+    }
+    // before the crash both victims checked the device the same way
+    if real_victim != ours_victim || real_victim.is_empty() {
+        return Err(Error::Invalid(format!(
+            "3.0.6 victim logged {real_victim:#?}\nours logged {ours_victim:#?}"
         )));
     }
     check_story(&ours)
