@@ -11,6 +11,15 @@ use hb_config::{ConfigError, Device, DeviceConfig, DeviceLookup, HaCf, StonithPr
 use crate::hb_log;
 use crate::logging::Prio;
 
+/// What a running STONITH helper does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StonithJob {
+    /// Resetting this node.
+    Reset(String),
+    /// Checking the device's status.
+    Check,
+}
+
 /// cluster-glue's command-line front end to the STONITH plugins.
 pub const STONITH_COMMAND: &str = "/usr/sbin/stonith";
 /// Where cluster-glue's `external` plugin finds its sub-plugins.

@@ -94,10 +94,14 @@ pub struct Master {
     groups: Vec<ResourceGroup>,
     /// Running group operations: helper pid → operation.
     helpers: HashMap<Pid, OpId>,
-    /// The STONITH device and its running helpers.
-    fencer: stonith::Fencer,
-    /// rc.d notifications (harc) waiting and running.
-    notes: notify::Notifications,
+    /// The STONITH device (`stonith`/`stonith_host`), if any.
+    stonith_device: Option<hb_config::Device>,
+    /// Running STONITH helpers.
+    stonith_running: HashMap<Pid, crate::stonith_cmd::StonithJob>,
+    /// rc.d notifications (harc) waiting.
+    notes: hb_rsc::notify::Notifier,
+    /// The running notification (`harc`).
+    notify_pid: Option<Pid>,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
     /// Rate limit of the log lines about rejected packets.
@@ -153,7 +157,7 @@ impl Master {
             .collect();
         let reload = crate::reload::Watcher::new(&paths);
         let api = crate::api::Endpoint::new(&hacf);
-        let fencer = stonith::Fencer::new(&hacf, &node);
+        let stonith_device = hb_config::effective_device(&hacf.stonith, &hacf.stonith_host, &node);
         let rsc = groups.as_ref().map(|g| {
             let mut rm = ResourceManager::new(hb_rsc::RscConfig {
                 local: node.clone(),
@@ -161,7 +165,7 @@ impl Master {
                 groups: g.iter().map(hb_rsc::GroupSpec::from).collect(),
                 mode: hacf.auto_failback,
             });
-            if fencer.device.is_some() {
+            if stonith_device.is_some() {
                 rm.enable_stonith();
             }
             rm
@@ -178,8 +182,10 @@ impl Master {
             rsc,
             groups: groups.unwrap_or_default(),
             helpers: HashMap::new(),
-            fencer,
-            notes: notify::Notifications::default(),
+            stonith_device,
+            stonith_running: HashMap::new(),
+            notes: hb_rsc::notify::Notifier::new(),
+            notify_pid: None,
             final_phase_at: None,
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,

@@ -16,17 +16,11 @@ use hb_rsc::notify;
 use hb_sys::shm::Role;
 use nix::unistd::Pid;
 
-use super::*;
+use super::slots::Shutdown;
+use super::Master;
 use crate::hb_log;
 use crate::logging::{self, Prio};
 use crate::spawn;
-
-/// The notification queue and the running `harc`.
-#[derive(Debug, Default)]
-pub(super) struct Notifications {
-    pub queue: notify::Notifier,
-    pub running: Option<Pid>,
-}
 
 impl Master {
     /// A delivered message: notify rc.d if it is one of the notified kinds.
@@ -47,16 +41,16 @@ impl Master {
         if self.rsc.is_none() {
             return;
         }
-        if self.notes.queue.needs_listing() {
+        if self.notes.needs_listing() {
             let names: Vec<String> = std::fs::read_dir(self.paths.rcd())
                 .map(|d| {
                     d.filter_map(|e| e.ok()?.file_name().into_string().ok())
                         .collect()
                 })
                 .unwrap_or_default();
-            self.notes.queue.set_listing(names);
+            self.notes.set_listing(names);
         }
-        if self.notes.queue.push(msg) {
+        if self.notes.push(msg) {
             self.run_next_notification();
         }
     }
@@ -64,11 +58,11 @@ impl Master {
     /// Starts the next queued notification when nothing else runs.
     pub(super) fn run_next_notification(&mut self) {
         let busy = !self.helpers.is_empty();
-        let Some(msg) = self.notes.queue.next(busy) else {
+        let Some(msg) = self.notes.next(busy) else {
             return;
         };
         let Some(kind) = notify::script_type(&msg) else {
-            self.notes.queue.done();
+            self.notes.done();
             return;
         };
         let env = notify::script_env(
@@ -94,22 +88,22 @@ impl Master {
         match spawned {
             Ok(pid) => {
                 self.table_record(pid, Role::Helper, 0);
-                self.notes.running = Some(pid);
+                self.notify_pid = Some(pid);
             }
             Err(e) => {
                 hb_log!(Prio::Error, "Can't fork to notify world!: {e}");
-                self.notes.queue.done();
+                self.notes.done();
             }
         }
     }
 
     /// A child ended; `true` if it was the running notification.
     pub(super) fn notification_died(&mut self, pid: Pid) -> bool {
-        if self.notes.running != Some(pid) {
+        if self.notify_pid != Some(pid) {
             return false;
         }
-        self.notes.running = None;
-        self.notes.queue.done();
+        self.notify_pid = None;
+        self.notes.done();
         self.run_next_notification();
         true
     }

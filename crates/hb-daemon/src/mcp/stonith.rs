@@ -15,46 +15,21 @@
 //! outcome to the resource manager, which sends `t=stonith node=X
 //! result=OK|badhost|bad`.
 
-use std::collections::HashMap;
-
 use hb_config::Device;
 use hb_rsc::ResetOutcome;
 use hb_sys::shm::Role;
 use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
-use super::*;
+use super::Master;
 use crate::exit_status;
 use crate::hb_log;
 use crate::logging::{self, Prio};
 use crate::spawn;
-use crate::stonith_cmd::{device_args, device_id, run_stonith, S_BADHOST};
+use crate::stonith_cmd::{device_args, device_id, run_stonith, StonithJob as Job, S_BADHOST};
 
 /// Exit status of a reset helper whose device cannot reset that host.
 const BADHOST_EXIT: i32 = 100;
-
-/// What a running helper is doing.
-#[derive(Debug, Clone)]
-pub(super) enum Job {
-    Reset(String),
-    Check,
-}
-
-/// The configured device and the running helpers.
-#[derive(Debug, Default)]
-pub(super) struct Fencer {
-    pub device: Option<Device>,
-    pub running: HashMap<Pid, Job>,
-}
-
-impl Fencer {
-    pub fn new(hacf: &HaCf, node: &str) -> Fencer {
-        Fencer {
-            device: hb_config::effective_device(&hacf.stonith, &hacf.stonith_host, node),
-            running: HashMap::new(),
-        }
-    }
-}
 
 /// The body of a reset helper; returns its exit status.
 fn reset_body(device: &Device, node: &str) -> i32 {
@@ -100,7 +75,7 @@ fn check_body(device: &Device) -> i32 {
 impl Master {
     /// Forks the helper that resets `node`.
     pub(super) fn start_reset(&mut self, node: &str) {
-        let Some(device) = self.fencer.device.clone() else {
+        let Some(device) = self.stonith_device.clone() else {
             return;
         };
         let n = node.to_string();
@@ -111,7 +86,7 @@ impl Master {
 
     /// Forks the helper that checks the device.
     pub(super) fn check_device(&mut self) {
-        let Some(device) = self.fencer.device.clone() else {
+        let Some(device) = self.stonith_device.clone() else {
             return;
         };
         self.spawn_stonith_helper(Job::Check, move || check_body(&device));
@@ -127,7 +102,7 @@ impl Master {
         match spawned {
             Ok(pid) => {
                 self.table_record(pid, Role::Helper, 0);
-                self.fencer.running.insert(pid, job);
+                self.stonith_running.insert(pid, job);
             }
             Err(e) => {
                 hb_log!(Prio::Error, "Cannot fork.: {e}");
@@ -146,7 +121,7 @@ impl Master {
 
     /// A STONITH helper ended; `true` if `pid` was one.
     pub(super) fn stonith_helper_died(&mut self, pid: Pid, status: WaitStatus) -> bool {
-        let Some(job) = self.fencer.running.remove(&pid) else {
+        let Some(job) = self.stonith_running.remove(&pid) else {
             return false;
         };
         let name = match &job {
