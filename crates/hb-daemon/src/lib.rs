@@ -9,6 +9,7 @@ pub mod api;
 pub mod cli;
 pub mod control;
 pub mod exit_status;
+pub mod export;
 pub mod fifo_reader;
 pub mod logging;
 pub mod mcp;
