@@ -27,6 +27,7 @@ REQUIREMENTS=(
     "corosync corosync"
     "pacemaker /usr/sbin/pacemakerd"
     "pacemaker-cli-utils crm_verify"
+    "kmod modprobe"
     "prometheus promtool"
     "stress-ng stress-ng"
 )
