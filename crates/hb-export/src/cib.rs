@@ -16,9 +16,11 @@ pub(crate) fn location_id(rsc: &str, what: &str) -> String {
 
 pub(crate) fn render(c: &Cluster) -> String {
     let mut s = String::new();
+    // admin_epoch 1: a fresh cluster's CIB (admin_epoch 0, epoch already bumped by the
+    // cluster's own properties) is older, so `cibadmin --replace` accepts this one.
     let _ = writeln!(
         s,
-        r#"<cib validate-with="{VALIDATE_WITH}" epoch="1" num_updates="0" admin_epoch="0">"#
+        r#"<cib validate-with="{VALIDATE_WITH}" epoch="1" num_updates="0" admin_epoch="1">"#
     );
     s.push_str("  <configuration>\n    <crm_config>\n");
     s.push_str("      <cluster_property_set id=\"cib-bootstrap-options\">\n");
