@@ -38,6 +38,14 @@ fn params(p: &Primitive, quote: fn(&str) -> String) -> Vec<String> {
         .collect()
 }
 
+/// ` k=v k=v` (with the leading blank), shell-quoted; empty without parameters.
+fn pcs_params(p: &Primitive) -> String {
+    params(p, sh_quote)
+        .iter()
+        .map(|kv| format!(" {kv}"))
+        .collect()
+}
+
 fn ops(p: &Primitive) -> String {
     let mut s = String::new();
     for (i, op) in p.ops.iter().enumerate() {
@@ -92,10 +100,10 @@ pub(crate) fn pcs(c: &Cluster) -> String {
         for p in &g.members {
             let _ = writeln!(
                 s,
-                "pcs -f \"$CIB\" resource create {} {} {}{} --group {}",
+                "pcs -f \"$CIB\" resource create {} {}{}{} --group {}",
                 p.id,
                 p.spec(),
-                params(p, sh_quote).join(" "),
+                pcs_params(p),
                 ops(p),
                 g.id
             );
@@ -110,10 +118,10 @@ pub(crate) fn pcs(c: &Cluster) -> String {
         let p = &ping.primitive;
         let _ = writeln!(
             s,
-            "pcs -f \"$CIB\" resource create {} {} {}{} clone {}",
+            "pcs -f \"$CIB\" resource create {} {}{}{} clone {}",
             p.id,
             p.spec(),
-            params(p, sh_quote).join(" "),
+            pcs_params(p),
             ops(p),
             ping.clone_id
         );
@@ -132,10 +140,10 @@ pub(crate) fn pcs(c: &Cluster) -> String {
         let p = &f.primitive;
         let _ = writeln!(
             s,
-            "pcs -f \"$CIB\" stonith create {} {} {}{}",
+            "pcs -f \"$CIB\" stonith create {} {}{}{}",
             p.id,
             p.agent,
-            params(p, sh_quote).join(" "),
+            pcs_params(p),
             ops(p)
         );
         for node in &f.banned {

@@ -630,7 +630,13 @@ fn fences(
     let mut items = Vec::new();
     let hacf_path = src.hacf_path;
     for sh in &src.hacf.stonith_host {
-        let what = format!("stonith_host {} {} {}", sh.host, sh.stonith_type, sh.params);
+        // Device passwords stay out of the report (they are in cib.xml, mode 0600).
+        let what = format!(
+            "stonith_host {} {} <{} parameter word(s)>",
+            sh.host,
+            sh.stonith_type,
+            sh.params.split_whitespace().count()
+        );
         let Some(names) = host.stonith_params(&sh.stonith_type) else {
             items.push(Item::new(
                 hacf_path,

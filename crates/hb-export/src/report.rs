@@ -69,7 +69,16 @@ pub(crate) fn sections(
 ) -> Vec<ReportSection> {
     let mut hacf = Vec::new();
     for raw in lex(src.hacf_text) {
-        let what = format!("{} {}", raw.key, raw.args.join(" "));
+        let what = if raw.key == "stonith_host" || raw.key == "stonith" {
+            // Never copy device credentials into the report.
+            format!(
+                "{} {}",
+                raw.key,
+                raw.args.first().map_or("", |a| a.as_str())
+            )
+        } else {
+            format!("{} {}", raw.key, raw.args.join(" "))
+        };
         let what = what.trim_end().to_string();
         let line = Some(raw.line);
         if raw.key == "stonith_host" {

@@ -295,10 +295,14 @@ fn stonith_hosts() {
         .cib_xml
         .contains(r#"rsc="fence_null" node="nodeb" score="-INFINITY""#));
     assert!(e.cib_xml.contains(r#"name="stonith-enabled" value="true""#));
-    assert!(e.migration.contains("ha.cf:12: stonith_host nodeb rps10 /dev/ttyS1 nodea 0\n      NOT MAPPED: the cluster-glue STONITH plugin rps10 is not installed"));
+    assert!(e.migration.contains("ha.cf:12: stonith_host nodeb rps10 <3 parameter word(s)>\n      NOT MAPPED: the cluster-glue STONITH plugin rps10 is not installed"));
     assert!(e
         .pcs_commands
         .contains("pcs -f \"$CIB\" constraint location fence_null avoids nodeb"));
+    assert!(
+        !e.migration.contains("mysecretpassword"),
+        "device passwords must stay out of MIGRATION.txt"
+    );
     assert!(e
         .crm_commands
         .contains("location location-fence_null-nodeb fence_null -inf: nodeb"));
