@@ -28,6 +28,7 @@ REQUIREMENTS=(
     "pacemaker /usr/sbin/pacemakerd"
     "pacemaker-cli-utils crm_verify"
     "kmod modprobe"
+    "crmsh crm"
     "prometheus promtool"
     "stress-ng stress-ng"
 )

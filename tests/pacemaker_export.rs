@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use hb_tests::pacemaker::{export_pacemaker, run_host, write_confdir, Exported, PcmkNode};
+use hb_tests::pacemaker::{
+    cib_primitives, export_pacemaker, run_host, write_confdir, Exported, PcmkNode,
+};
 use hb_tests::{demo_config, require_program, require_root, ConfigBuilder, Error, Lan, Result};
 
 const DOC: &str = "/usr/share/doc/heartbeat";
@@ -27,6 +29,8 @@ fn require_tools() -> Result<()> {
         ("pacemakerd", "pacemaker"),
         ("stonith", "cluster-glue"),
         ("zcat", "gzip"),
+        ("crm", "crmsh"),
+        ("cibadmin", "pacemaker-cli-utils"),
     ] {
         require_program(program, package)?;
     }
@@ -437,13 +441,73 @@ fn verify(case: &Case, ex: &Exported, lan: &Lan) -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn tools_accept_every_export() -> Result<()> {
-    require_tools()?;
-    let scratch = Scratch::new("tools")?;
-    let lan = Lan::new(3)?;
-    let names = lan.node_names();
-    let cases = vec![
+/// The `rsc_location` ids and the `name="value"` of an nvpair of a CIB text.
+fn locations(cib: &str) -> Vec<String> {
+    let mut ids: Vec<String> = cib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<rsc_location id=\""))
+        .filter_map(|r| r.split('"').next())
+        .map(String::from)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn nvpair_value(cib: &str, name: &str) -> Option<String> {
+    let key = format!("name=\"{name}\" value=\"");
+    let line = cib.lines().find(|l| l.contains(&key))?;
+    line.split(&key).nth(1)?.split('"').next().map(String::from)
+}
+
+/// crm-commands.txt, run by the real crm shell against an empty CIB file, must build the
+/// same primitives (ids, agents, parameters, order), constraints, stickiness and properties
+/// as cib.xml.
+fn crm_shell_builds_the_same_cib(case: &Case, ex: &Exported) -> Result<()> {
+    let file = ex.dir.join("crm-built.xml");
+    let empty = run(Command::new("cibadmin").arg("--empty"))?;
+    check(empty.status.success(), || {
+        format!("cibadmin --empty: {}", text(&empty))
+    })?;
+    std::fs::write(&file, &empty.stdout).map_err(|e| Error::Invalid(format!("{file:?}: {e}")))?;
+    let out = run(Command::new("crm")
+        .env("CIB_file", &file)
+        .arg("-f")
+        .arg(ex.dir.join("crm-commands.txt")))?;
+    check(out.status.success(), || {
+        format!(
+            "{}: crm -f crm-commands.txt failed:\n{}\n{}",
+            case.name,
+            text(&out),
+            ex.crm
+        )
+    })?;
+    let built = std::fs::read_to_string(&file).map_err(|e| Error::Invalid(format!("{e}")))?;
+    let (want, got) = (ex.primitives(), cib_primitives(&built));
+    check(want == got, || {
+        format!(
+            "{}: crm shell built other primitives:\n{got:#?}\nexpected\n{want:#?}",
+            case.name
+        )
+    })?;
+    check(locations(&ex.cib) == locations(&built), || {
+        format!("{}: crm shell built other constraints:\n{built}", case.name)
+    })?;
+    for name in ["resource-stickiness", "stonith-enabled", "dc-deadtime"] {
+        check(
+            nvpair_value(&ex.cib, name) == nvpair_value(&built, name),
+            || {
+                format!(
+                    "{}: {name} differs in the crm shell's CIB:\n{built}",
+                    case.name
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
+fn all_cases(names: &[String]) -> Result<Vec<Case>> {
+    Ok(vec![
         debian_sample()?,
         project_config("hb-sha1.config")?,
         project_config("hb-md5.config")?,
@@ -451,7 +515,31 @@ fn tools_accept_every_export() -> Result<()> {
         three_nodes(),
         ping_ipfail(),
         stonith_hosts(),
-    ];
+    ])
+}
+
+/// crm-commands.txt, run by the real crm shell, for every configuration (pcs is not among the
+/// test prerequisites: it brings pcsd and its Ruby stack along).
+#[test]
+fn crm_shell_commands_build_the_same_cib() -> Result<()> {
+    require_tools()?;
+    let scratch = Scratch::new("crm")?;
+    let names: Vec<String> = (1..=3).map(hb_tests::node_name).collect();
+    for case in &all_cases(&names)? {
+        let ex = export(case, &scratch)?;
+        crm_shell_builds_the_same_cib(case, &ex)?;
+        eprintln!("{}: crm-commands.txt builds the same CIB", case.name);
+    }
+    Ok(())
+}
+
+#[test]
+fn tools_accept_every_export() -> Result<()> {
+    require_tools()?;
+    let scratch = Scratch::new("tools")?;
+    let lan = Lan::new(3)?;
+    let names = lan.node_names();
+    let cases = all_cases(&names)?;
     for case in &cases {
         let ex = export(case, &scratch)?;
         verify(case, &ex, &lan)?;

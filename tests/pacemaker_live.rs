@@ -91,7 +91,9 @@ fn demo_export_runs_a_corosync_pacemaker_cluster() -> Result<()> {
     let logs = || nodes.iter().map(PcmkNode::logs_tail).collect::<String>();
     wait_for(
         "both nodes online in crm_mon with an elected DC",
-        Duration::from_secs(60),
+        // Typically 25 s (Pacemaker's default dc-deadtime of 20 s applies until the exported
+        // CIB with dc-deadtime = initdead is loaded); generous for a loaded machine.
+        Duration::from_secs(90),
         Duration::from_millis(500),
         || {
             membership(&nodes[1])

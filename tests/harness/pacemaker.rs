@@ -91,36 +91,41 @@ fn xml_attr(tag: &str, name: &str) -> Option<String> {
 }
 
 impl Exported {
-    /// Every `<primitive>` of the CIB with its instance attributes (the exporter writes one
-    /// element per line).
+    /// Every `<primitive>` of cib.xml with its instance attributes.
     pub fn primitives(&self) -> Vec<CibPrimitive> {
-        let mut out: Vec<CibPrimitive> = Vec::new();
-        let mut in_attrs = false;
-        for line in self.cib.lines().map(str::trim) {
-            if line.starts_with("<primitive ") {
-                out.push(CibPrimitive {
-                    id: xml_attr(line, "id").unwrap_or_default(),
-                    class: xml_attr(line, "class").unwrap_or_default(),
-                    provider: xml_attr(line, "provider"),
-                    agent: xml_attr(line, "type").unwrap_or_default(),
-                    params: Vec::new(),
-                });
-            } else if line.starts_with("<instance_attributes ") {
-                in_attrs = true;
-            } else if line.starts_with("</instance_attributes>") {
-                in_attrs = false;
-            } else if in_attrs && line.starts_with("<nvpair ") {
-                if let (Some(p), Some(n), Some(v)) = (
-                    out.last_mut(),
-                    xml_attr(line, "name"),
-                    xml_attr(line, "value"),
-                ) {
-                    p.params.push((n, v));
-                }
+        cib_primitives(&self.cib)
+    }
+}
+
+/// Every `<primitive>` of a CIB text with its instance attributes, in document order (the
+/// exporter and Pacemaker's tools write one element per line).
+pub fn cib_primitives(cib: &str) -> Vec<CibPrimitive> {
+    let mut out: Vec<CibPrimitive> = Vec::new();
+    let mut in_attrs = false;
+    for line in cib.lines().map(str::trim) {
+        if line.starts_with("<primitive ") {
+            out.push(CibPrimitive {
+                id: xml_attr(line, "id").unwrap_or_default(),
+                class: xml_attr(line, "class").unwrap_or_default(),
+                provider: xml_attr(line, "provider"),
+                agent: xml_attr(line, "type").unwrap_or_default(),
+                params: Vec::new(),
+            });
+        } else if line.starts_with("<instance_attributes ") {
+            in_attrs = true;
+        } else if line.starts_with("</instance_attributes>") {
+            in_attrs = false;
+        } else if in_attrs && line.starts_with("<nvpair ") {
+            if let (Some(p), Some(n), Some(v)) = (
+                out.last_mut(),
+                xml_attr(line, "name"),
+                xml_attr(line, "value"),
+            ) {
+                p.params.push((n, v));
             }
         }
-        out
     }
+    out
 }
 
 /// Runs a command on the host, bounded (the harness reaps unregistered children, so tests
