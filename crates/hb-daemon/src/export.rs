@@ -76,6 +76,19 @@ impl Host for RealHost {
         self.confdir.join("resource.d").join(name).is_file()
     }
 
+    fn rc_hooks(&self) -> Vec<PathBuf> {
+        let Ok(dir) = std::fs::read_dir(self.confdir.join("rc.d")) else {
+            return Vec::new();
+        };
+        let mut hooks: Vec<PathBuf> = dir
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        hooks.sort();
+        hooks
+    }
+
     fn stonith_params(&self, plugin: &str) -> Option<Vec<String>> {
         // cluster-glue's `stonith -t TYPE -n` prints the plugin's parameter names.
         let out = Command::new("stonith")

@@ -89,6 +89,8 @@ pub trait Host {
     fn systemd_unit(&self, name: &str) -> bool;
     /// Whether `/etc/ha.d/resource.d/NAME` exists (a heartbeat resource script).
     fn heartbeat_script(&self, name: &str) -> bool;
+    /// The event hooks in `/etc/ha.d/rc.d/` (full paths).
+    fn rc_hooks(&self) -> Vec<std::path::PathBuf>;
     /// Parameter names of a cluster-glue STONITH plugin (`stonith -t TYPE -n`),
     /// `None` when the plugin is not installed.
     fn stonith_params(&self, plugin: &str) -> Option<Vec<String>>;

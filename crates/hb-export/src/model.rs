@@ -387,7 +387,7 @@ pub(crate) fn build(src: &Source<'_>, host: &dyn Host) -> Result<Cluster, Vec<Ex
         fences,
         report: Vec::new(),
     };
-    cluster.report = report::sections(src, &cluster, res_items, fence_items);
+    cluster.report = report::sections(src, &cluster, res_items, fence_items, &host.rc_hooks());
     Ok(cluster)
 }
 

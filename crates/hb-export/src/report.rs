@@ -66,6 +66,7 @@ pub(crate) fn sections(
     c: &Cluster,
     resources: Vec<Item>,
     fences: Vec<Item>,
+    rc_hooks: &[PathBuf],
 ) -> Vec<ReportSection> {
     let mut hacf = Vec::new();
     for raw in lex(src.hacf_text) {
@@ -163,10 +164,39 @@ pub(crate) fn sections(
             note,
         ));
     }
+    let hooks = rc_hooks
+        .iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            let (status, note) = if PACKAGED_HOOKS.contains(&name.as_str()) {
+                (
+                    Status::Mapped,
+                    "heartbeat's own hook for its resource protocol (docs/behaviour.md §5.6): \
+                     Pacemaker does this itself"
+                        .to_string(),
+                )
+            } else {
+                (
+                    Status::NotMapped,
+                    "custom rc.d hook: Pacemaker runs alert agents on node and resource events \
+                     instead (pcs alert create path=SCRIPT / crm configure alert); rewrite it as \
+                     one"
+                    .to_string(),
+                )
+            };
+            Item::new(path, None, &name, status, note)
+        })
+        .collect();
     vec![
         ReportSection {
             title: format!("{}", src.hacf_path.display()),
             items: hacf,
+        },
+        ReportSection {
+            title: "rc.d event hooks".into(),
+            items: hooks,
         },
         ReportSection {
             title: format!("{}", src.authkeys_path.display()),
@@ -178,6 +208,15 @@ pub(crate) fn sections(
         },
     ]
 }
+
+/// The hooks Debian's heartbeat package installs in `/etc/ha.d/rc.d`.
+const PACKAGED_HOOKS: &[&str] = &[
+    "ask_resources",
+    "hb_takeover",
+    "ip-request",
+    "ip-request-resp",
+    "status",
+];
 
 fn link_of(c: &Cluster, line: usize) -> Option<&crate::model::Link> {
     c.links.iter().find(|l| l.lines.contains(&line))

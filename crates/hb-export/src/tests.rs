@@ -50,6 +50,12 @@ impl Host for FakeHost {
     fn heartbeat_script(&self, name: &str) -> bool {
         name == "mycustom"
     }
+    fn rc_hooks(&self) -> Vec<std::path::PathBuf> {
+        vec![
+            "/etc/ha.d/rc.d/status".into(),
+            "/etc/ha.d/rc.d/notify-admin".into(),
+        ]
+    }
     fn stonith_params(&self, plugin: &str) -> Option<Vec<String>> {
         match plugin {
             "baytech" => Some(vec!["ipaddr".into(), "login".into(), "password".into()]),
@@ -336,6 +342,10 @@ fn every_directive_is_reported_with_its_line() {
         m.contains("/etc/ha.d/ha.cf:7: ucast eth1 198.19.0.11\n      mapped: knet link 1 on eth1")
     );
     assert!(m.contains("/etc/ha.d/authkeys:2: 1 sha1 <secret>"));
+    assert!(
+        m.contains("/etc/ha.d/rc.d/notify-admin: notify-admin\n      NOT MAPPED: custom rc.d hook")
+    );
+    assert!(m.contains("/etc/ha.d/rc.d/status: status\n      mapped:"));
     assert!(
         !m.contains("s3cret-key"),
         "the secret must never be printed"
