@@ -14,7 +14,9 @@ use std::time::Duration;
 use hb_tests::pacemaker::{
     cib_primitives, export_pacemaker, run_host, write_confdir, Exported, PcmkNode,
 };
-use hb_tests::{demo_config, require_program, require_root, ConfigBuilder, Error, Lan, Result};
+use hb_tests::{
+    demo_config, require_program, require_root, ConfigBuilder, Error, Lan, LanSpec, Result,
+};
 
 const DOC: &str = "/usr/share/doc/heartbeat";
 
@@ -195,16 +197,24 @@ fn from_builder(name: &'static str, cfg: hb_tests::ClusterConfig, nodes: &[&str]
     }
 }
 
+/// Three nodes, two networks (two knet links: eth0 and eth1), auto_failback off, an OCF
+/// wrapper (Delay) and an init script (procps, present on every test host).
 fn three_nodes() -> Case {
     let names = ["nodea", "nodeb", "nodec"];
     let mut cfg = ConfigBuilder::new(&names)
         .bcast("eth0")
+        .mcast("eth1", std::net::Ipv4Addr::new(239, 0, 0, 42), 694)
         .auto_failback("off")
-        .resource("nodea IPaddr2::198.18.0.100/24/eth0 Delay::1::1")
+        .resource("nodea IPaddr2::198.18.0.100/24/eth0 Delay::1::1 procps")
         .resource("nodec 198.18.0.101/24/eth0")
         .build();
     cfg.ha_cf.push_str("cluster three\n");
-    from_builder("three-nodes", cfg, &names)
+    let mut case = from_builder("three-nodes", cfg, &names);
+    for (i, n) in names.iter().enumerate() {
+        case.addrs
+            .push(format!("{n}:eth1={}", hb_tests::node_ip2(i + 1)));
+    }
+    case
 }
 
 fn ping_ipfail() -> Case {
@@ -537,7 +547,10 @@ fn crm_shell_commands_build_the_same_cib() -> Result<()> {
 fn tools_accept_every_export() -> Result<()> {
     require_tools()?;
     let scratch = Scratch::new("tools")?;
-    let lan = Lan::new(3)?;
+    let lan = Lan::with_spec(LanSpec {
+        nodes: 3,
+        second_lan: true,
+    })?;
     let names = lan.node_names();
     let cases = all_cases(&names)?;
     for case in &cases {
@@ -566,6 +579,17 @@ fn tools_accept_every_export() -> Result<()> {
             format!(
                 "debian sample: both stonith_host lines must be mapped:\n{}",
                 debian.migration
+            )
+        },
+    )?;
+    let three = export(&cases[4], &scratch)?;
+    check(
+        three.corosync_conf.contains("ring1_addr: 198.19.0.13")
+            && three.cib.contains("class=\"lsb\" type=\"procps\""),
+        || {
+            format!(
+                "three nodes: expected two links and lsb:procps:\n{}\n{}",
+                three.corosync_conf, three.cib
             )
         },
     )?;

@@ -108,6 +108,41 @@ impl Host for RealHost {
     }
 }
 
+/// The parser's questions about the host, answered for the cluster's nodes rather than for
+/// the machine the export runs on: the syntax and every value are checked exactly as the
+/// daemon checks them, but an interface, a respawned program or a user that exists only on
+/// the nodes does not stop the export.
+struct ExportSystem;
+
+impl hb_config::SystemLookup for ExportSystem {
+    fn user(&self, name: &str) -> Option<(u32, u32)> {
+        hb_config::RealSystem
+            .user(name)
+            .or(Some((u32::MAX, u32::MAX)))
+    }
+    fn group(&self, name: &str) -> Option<u32> {
+        hb_config::RealSystem.group(name).or(Some(u32::MAX))
+    }
+    fn is_executable(&self, _path: &str) -> bool {
+        true
+    }
+    fn udp_service_port(&self, name: &str) -> Option<u16> {
+        hb_config::RealSystem.udp_service_port(name)
+    }
+    fn udp_service_name(&self, port: u16) -> Option<String> {
+        hb_config::RealSystem.udp_service_name(port)
+    }
+    fn interface_exists(&self, _name: &str) -> bool {
+        true
+    }
+    fn resolve_ipv4(&self, host: &str) -> Option<std::net::Ipv4Addr> {
+        hb_config::RealSystem.resolve_ipv4(host)
+    }
+    fn is_dir(&self, _path: &str) -> bool {
+        true
+    }
+}
+
 fn read_text(path: &Path) -> Result<String, String> {
     std::fs::read(path)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
@@ -183,12 +218,11 @@ fn export(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> Result<(), Fai
     }
     let hacf_text = read_text(&paths.hacf()).map_err(|e| one(exit::NOT_CONFIGURED, e))?;
     let local = parse_as(paths, &hacf_text);
-    let loaded =
-        hb_config::load(&paths.confdir, &local, &hb_config::RealSystem).map_err(|errs| {
-            let mut lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
-            lines.push("Configuration error, nothing exported.".into());
-            (exit::NOT_CONFIGURED, lines)
-        })?;
+    let loaded = hb_config::load(&paths.confdir, &local, &ExportSystem).map_err(|errs| {
+        let mut lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        lines.push("Configuration error, nothing exported.".into());
+        (exit::NOT_CONFIGURED, lines)
+    })?;
     let authkeys_text = read_text(&paths.authkeys()).map_err(|e| one(exit::NOT_CONFIGURED, e))?;
     let (hacf_path, authkeys_path, res_path) =
         (paths.hacf(), paths.authkeys(), paths.haresources());
