@@ -345,8 +345,8 @@ fn hacf_directive(
                         A,
                         "ipfail becomes a location rule per group on the pingd attribute \
                          (score-attribute=pingd): a node that reaches fewer ping nodes loses \
-                         the groups to one that reaches more, as ipfail did; when both lose \
-                         them nothing moves"
+                         the groups to one that reaches more, as ipfail did; when both reach \
+                         as many, the home preference and stickiness decide"
                             .into(),
                     ),
                     None => none("ipfail without ping nodes has nothing to do"),
@@ -442,6 +442,9 @@ pub(crate) fn render(c: &Cluster) -> String {
     s.push_str("\nDirectives and resources\n------------------------\n");
     for sec in &c.report {
         let _ = writeln!(s, "\n{}:", sec.title);
+        if sec.items.is_empty() {
+            s.push_str("  (none)\n");
+        }
         for it in &sec.items {
             let loc = match it.line {
                 Some(l) => format!("{}:{l}", it.file.display()),
