@@ -31,6 +31,8 @@ REQUIREMENTS=(
     "crmsh crm"
     "prometheus promtool"
     "stress-ng stress-ng"
+    # C++ compiler: libfuzzer-sys's build script, run by test.sh's cargo check of fuzz/.
+    "g++ c++"
 )
 
 satisfied() { # satisfied PACKAGE [FILE|COMMAND]

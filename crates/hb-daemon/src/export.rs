@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 
 use hb_export::{AddrOverride, Host, Source, COROSYNC_KEY_BYTES};
 
-use crate::cli::exit;
 use crate::paths::{local_node_name, Paths};
+use crate::version::exit;
 
 /// The host as the exporter sees it.
 struct RealHost {
