@@ -275,3 +275,38 @@ fn export(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> Result<(), Fai
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::args::Args;
+
+    #[test]
+    fn addr_needs_export_pacemaker() {
+        assert!(Args::try_parse_from(["heartbeat", "--addr", "nodea:eth0=192.0.2.1"]).is_err());
+        let a = Args::try_parse_from([
+            "heartbeat",
+            "--export-pacemaker",
+            "/tmp/out",
+            "--addr",
+            "nodea:eth0=192.0.2.1",
+            "--addr",
+            "nodeb:eth0=192.0.2.2",
+        ])
+        .unwrap();
+        assert_eq!(a.export_pacemaker, Some("/tmp/out".into()));
+        assert_eq!(a.addr.len(), 2);
+    }
+
+    #[test]
+    fn bad_addr_flag_is_usage_error() {
+        let paths = crate::paths::Paths::default();
+        let code = super::run(
+            &paths,
+            std::path::Path::new("/nonexistent"),
+            &["nodea".into()],
+        );
+        assert_eq!(code, crate::version::exit::EINVAL);
+    }
+}
