@@ -637,6 +637,19 @@ fn fences(
             sh.stonith_type,
             sh.params.split_whitespace().count()
         );
+        if sh.host != "*" && !nodes.iter().any(|n| n.name.eq_ignore_ascii_case(&sh.host)) {
+            items.push(Item::new(
+                hacf_path,
+                Some(sh.line),
+                &what,
+                Status::NotMapped,
+                format!(
+                    "{} is not a cluster node: heartbeat ignores this line on every node",
+                    sh.host
+                ),
+            ));
+            continue;
+        }
         let Some(names) = host.stonith_params(&sh.stonith_type) else {
             items.push(Item::new(
                 hacf_path,

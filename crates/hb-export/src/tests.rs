@@ -280,7 +280,8 @@ fn ping_and_ipfail() {
 fn stonith_hosts() {
     let cfg = format!(
         "{DEMO}stonith_host * baytech 10.0.0.3 mylogin mysecretpassword\n\
-         stonith_host nodea null nodeb\nstonith_host nodeb rps10 /dev/ttyS1 nodea 0\n"
+         stonith_host nodea null nodeb\nstonith_host nodeb rps10 /dev/ttyS1 nodea 0\n\
+         stonith_host ghost null nodea\n"
     );
     let e = run(&cfg, "nodea 10.0.0.5\n", AB, &FakeHost::new()).unwrap();
     assert!(e.cluster.stonith_enabled());
@@ -305,6 +306,9 @@ fn stonith_hosts() {
     assert!(e
         .pcs_commands
         .contains("pcs -f \"$CIB\" constraint location fence_null avoids nodeb"));
+    assert!(e.migration.contains(
+        "ha.cf:13: stonith_host ghost null <1 parameter word(s)>\n      NOT MAPPED: ghost is not a cluster node"
+    ));
     assert!(
         !e.migration.contains("mysecretpassword"),
         "device passwords must stay out of MIGRATION.txt"
