@@ -426,6 +426,9 @@ fn verify(case: &Case, ex: &Exported, lan: &Lan) -> Result<()> {
                     })?;
                 }
             }
+            // lsb/systemd agents take no parameters and have no validate action
+            // (`crm_resource --validate --class lsb` answers "unimplemented feature"): the
+            // meta-data lookup above is their check.
             _ => {}
         }
     }
