@@ -14,6 +14,7 @@
 
 mod config;
 mod daemon;
+mod demo_config;
 mod error;
 mod fault;
 mod fence;
@@ -22,6 +23,7 @@ mod lan;
 mod netns_io;
 mod node;
 mod nodefs;
+pub mod pacemaker;
 mod pcap;
 mod pidns;
 mod prereq;
@@ -36,6 +38,7 @@ mod wait;
 
 pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
 pub use daemon::Daemon;
+pub use demo_config::{demo_config, DEMO_VIP};
 pub use error::{Error, Result};
 pub use fault::Direction;
 pub use fence::{
