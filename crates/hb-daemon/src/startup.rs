@@ -229,6 +229,11 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     }
     let level = logging::debug_level().max(loaded.hacf.debug);
     logging::init("heartbeat", log_targets(&loaded), level);
+    // The warnings went to stderr above; the configured log gets them too
+    // (an insecure crc line must be visible where the operator looks).
+    for w in &loaded.warnings {
+        hb_log!(Prio::Warn, "{w}");
+    }
     if let Err(e) = prepare_dirs(paths) {
         hb_log!(
             Prio::Error,
