@@ -276,7 +276,8 @@ fn hex_field(m: &Message, name: &str) -> u64 {
 /// huge `seq`, and our own name with a sequence number we never sent.
 #[test]
 fn one_forged_packet_with_huge_generation_or_seq_kills_nobody() {
-    let cases: [(&str, usize, fn(&mut Message)); 4] = [
+    type Case = (&'static str, usize, fn(&mut Message));
+    let cases: [Case; 4] = [
         ("hg=max", 1, |m| m.set_str("hg", "ffffffffffffffff")),
         ("hg+1", 1, |m| {
             let g = hex_field(m, "hg") + 1;
