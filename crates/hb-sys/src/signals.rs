@@ -118,6 +118,23 @@ fn set_disposition(signals: &[Signal], handler: SigHandler) -> Result<(), SysErr
     Ok(())
 }
 
+/// Every catchable signal back to its default action. A disposition of
+/// `SIG_IGN` survives `exec` (handlers do not), so without this a script or
+/// client started by the master would begin with SIGPIPE, SIGINT, SIGTTOU
+/// and SIGTTIN ignored (daemon.md §1.10). Async-signal-safe: only
+/// `sigaction` calls.
+pub fn default_all() {
+    let action = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    for s in Signal::iterator() {
+        if matches!(s, Signal::SIGKILL | Signal::SIGSTOP) {
+            continue;
+        }
+        // SAFETY: SIG_DFL is not a Rust function: nothing can run in signal
+        // context because of this call.
+        let _ = unsafe { sigaction(s, &action) };
+    }
+}
+
 /// Whether `sig` is blocked in the calling thread.
 pub fn is_blocked(sig: Signal) -> Result<bool, SysError> {
     SigSet::thread_get_mask()

@@ -5,8 +5,6 @@ use hb_api::{Action, ResourceHolding};
 use hb_config::HaCf;
 use hb_core::Cluster;
 use hb_rsc::{ResourceManager, RscSet, RscStatus};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use std::collections::VecDeque;
 
 use super::*;
@@ -70,12 +68,14 @@ impl Master {
                 }
                 Action::Close { conn } => self.api.close(conn, self.poll.registry()),
                 Action::SendToCluster(msg) => self.send_cluster(msg),
-                Action::Signal { pid, signal, .. } => {
-                    if let Ok(sig) = Signal::try_from(signal) {
-                        let _ = kill(Pid::from_raw(pid), sig);
+                Action::Signal { conn, pid, signal } => {
+                    if let Some(line) = self.api.signal(conn, pid, signal) {
+                        logging::emit(logging::prio_of(log::Level::Warn), &line);
                     }
                 }
-                Action::Log { level, text } => logging::emit(logging::prio_of(level), &text),
+                Action::Log { level, text } => {
+                    logging::emit(logging::prio_of(level), &crate::api::escape_log(&text))
+                }
             }
         }
     }

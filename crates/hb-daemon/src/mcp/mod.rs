@@ -382,7 +382,10 @@ impl Master {
                 return (!self.restart).then_some(code);
             }
             let wake = self.core.next_wakeup().min(self.next_timer());
-            let timeout = wake.saturating_sub(self.now()).clamp(1, 1000);
+            // A connection with bytes left over (read budget) is served
+            // again at once, after the timers above had their turn.
+            let floor = u64::from(!self.api.has_pending_reads());
+            let timeout = wake.saturating_sub(self.now()).clamp(floor, 1000);
             if let Err(e) = self
                 .poll
                 .poll(&mut events, Some(Duration::from_millis(timeout)))
@@ -391,6 +394,13 @@ impl Master {
                     hb_log!(Prio::Error, "poll failed: {e}");
                 }
                 continue;
+            }
+            for id in self.api.take_pending_reads() {
+                let actions = {
+                    let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                    self.api.readable(id, &view)
+                };
+                self.api_actions(actions);
             }
             for ev in events.iter() {
                 match ev.token() {
@@ -506,6 +516,10 @@ impl Master {
             r.tick(now);
         }
         self.drain_rsc();
+        if self.api.is_open() {
+            let actions = self.api.expire_unsigned();
+            self.api_actions(actions);
+        }
         if self.api.is_open() && now >= self.next_audit {
             self.next_audit = now + API_AUDIT_MS;
             let actions = {
