@@ -542,7 +542,7 @@ impl Cluster {
                             slot.last_rexmit = Some(now);
                             let bytes = self.cfg.keys.seal(&slot.msg);
                             self.counters.rexmit_served += 1;
-                            self.transmit(bytes);
+                            self.transmit(bytes, true);
                         }
                     }
                 }

@@ -167,8 +167,13 @@ pub struct Endpoint {
     refused: u64,
     /// The protocol logic.
     pub server: ApiServer,
-    /// Connections with bytes left to read (their read budget ran out).
+    /// Connections with bytes left to read (their read budget ran out, or
+    /// they became readable while clients were paused).
     pending_reads: BTreeSet<ConnId>,
+    /// Clients are paused (daemon.md §7.9): nothing is read from them.
+    paused: bool,
+    /// Times clients were paused (exported as it is).
+    pub pauses: u64,
     /// Counters of the limits.
     pub limits: ApiLimitCounters,
 }
@@ -194,6 +199,8 @@ impl Endpoint {
             refused: 0,
             server: ApiServer::new(cfg),
             pending_reads: BTreeSet::new(),
+            paused: false,
+            pauses: 0,
             limits: ApiLimitCounters::default(),
         }
     }
@@ -362,6 +369,10 @@ impl Endpoint {
     /// Closes connections that have not signed on within
     /// [`SIGNON_TIMEOUT`]. Cheap; call it from the master's timers.
     pub fn expire_unsigned(&mut self) -> Vec<Action> {
+        if self.paused {
+            // Nothing is read while paused: nobody can sign on then.
+            return Vec::new();
+        }
         let now = Instant::now();
         let expired: Vec<ConnId> = self
             .conns
@@ -395,16 +406,38 @@ impl Endpoint {
     }
 
     /// Whether some connection still has bytes to read (its budget ran out):
-    /// the master then polls without waiting and calls [`Endpoint::read_pending`].
+    /// the master then polls without waiting and calls
+    /// [`Endpoint::take_pending_reads`]. Never while clients are paused.
     pub fn has_pending_reads(&self) -> bool {
-        !self.pending_reads.is_empty()
+        !self.paused && !self.pending_reads.is_empty()
     }
 
-    /// Connections whose reading was cut short by the budget.
+    /// Connections whose reading was cut short (nothing while paused).
     pub fn take_pending_reads(&mut self) -> Vec<ConnId> {
+        if self.paused {
+            return Vec::new();
+        }
         std::mem::take(&mut self.pending_reads)
             .into_iter()
             .collect()
+    }
+
+    /// Whether clients are paused.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Pauses or resumes reading from every client. Connections that
+    /// became readable meanwhile are read at once after resuming.
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused && !self.paused {
+            self.pauses += 1;
+        }
+        if !paused && self.paused {
+            // Edge-triggered: any of them may have bytes waiting.
+            self.pending_reads.extend(self.conns.keys().copied());
+        }
+        self.paused = paused;
     }
 
     /// Delivers an API client's `setsignal` signal: only to the process that
@@ -439,6 +472,10 @@ impl Endpoint {
             return Vec::new();
         };
         c.out.flush();
+        if self.paused {
+            self.pending_reads.insert(id);
+            return Vec::new();
+        }
         let mut buf = [0u8; 16384];
         let mut closed = false;
         let mut corrupt = false;

@@ -39,6 +39,35 @@ pub(super) fn api_view<'a>(
 }
 
 impl Master {
+    /// daemon.md §7.9: stop reading from API clients while our messages
+    /// are not acknowledged (more than 250 outstanding with a live peer) or
+    /// a write child has a large backlog of client traffic; resume once
+    /// both have cleared. A paused client is not disconnected: its bytes
+    /// wait in its socket, and it blocks in its own send.
+    pub(super) fn update_client_pause(&mut self) {
+        let backlog = self
+            .media
+            .iter()
+            .filter_map(|m| m.outbox.as_ref())
+            .map(crate::outbox::Outbox::bulk_pending)
+            .max()
+            .unwrap_or(0);
+        let congested = self.core.congested();
+        if !self.api.paused() && (congested || backlog > crate::outbox::PAUSE_AT) {
+            self.api.set_paused(true);
+            logging::emit(
+                logging::prio_of(log::Level::Info),
+                "all clients are now paused",
+            );
+        } else if self.api.paused() && !congested && backlog < crate::outbox::RESUME_AT {
+            self.api.set_paused(false);
+            logging::emit(
+                logging::prio_of(log::Level::Info),
+                "all clients are now resumed",
+            );
+        }
+    }
+
     pub(super) fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
         if !self.api.is_open() {
             return;

@@ -377,6 +377,7 @@ impl Master {
             self.timers(now);
             self.core.on_tick(now, Self::wall());
             self.drain_core();
+            self.update_client_pause();
             if let Some(code) = self.exit_code {
                 self.close_watchdog();
                 return (!self.restart).then_some(code);
@@ -590,6 +591,7 @@ impl Master {
         while let Some(out) = self.core.poll_output() {
             match out {
                 Output::Transmit(bytes) => {
+                    let urgent = self.core.last_transmit_urgent();
                     let frame = hb_proto::ipc::encode_frame(&bytes);
                     // Serial lines carry the classic text form, with the
                     // inner auth recomputed (protocol.md §11.4): made once
@@ -604,9 +606,14 @@ impl Master {
                             let f = serial_frame.get_or_insert_with(|| {
                                 classic_frame(&self.core.config().keys, &bytes)
                             });
-                            if !f.is_empty() {
+                            if f.is_empty() {
+                            } else if urgent {
+                                ob.push_urgent(f);
+                            } else {
                                 ob.push(f);
                             }
+                        } else if urgent {
+                            ob.push_urgent(&frame);
                         } else {
                             ob.push(&frame);
                         }
