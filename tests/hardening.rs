@@ -50,3 +50,114 @@ fn latin1_key_mixed_cluster_and_crc_warning() -> Result<()> {
     }
     Ok(())
 }
+
+fn mode_of(path: &std::path::Path) -> Result<u32> {
+    std::fs::symlink_metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .map_err(|e| fail(format!("{}: {e}", path.display())))
+}
+
+fn write_script(path: &std::path::Path, body: &str) -> Result<()> {
+    std::fs::write(path, body).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| fail(format!("{}: {e}", path.display())))
+}
+
+/// `SigIgn`, `SigBlk` and the scheduling policy a probe wrote.
+fn probe_report(node: &hb_tests::Node, file: &str) -> Option<String> {
+    let path = node.host_path(file).ok()?;
+    let text = std::fs::read_to_string(path).ok()?;
+    text.contains("policy").then_some(text)
+}
+
+/// Symlinks planted in the hacluster-owned `/run/heartbeat` before start (at `register` and at
+/// `rsctmp`) do not redirect the daemon's chmod: the targets keep their modes, the daemon
+/// makes a real socket and a real directory. The same node checks that a resource script and
+/// a respawned client start like from a shell: no ignored or blocked signals, SCHED_OTHER
+/// (the master is realtime and ignores SIGPIPE).
+#[test]
+fn planted_symlinks_and_clean_child_processes() -> Result<()> {
+    let ours = Daemon::ours()?;
+    let lan = Lan::new(1)?;
+    let node = lan.node(0);
+    let cfg = ConfigBuilder::new(&lan.node_names())
+        .resource("nodea sigprobe")
+        .respawn("root", "/tmp/respawn-probe")
+        .build();
+    node.apply(&cfg)?;
+    // grep reads its own status: what the script's shell handed down (the
+    // shell's own mask is briefly all-blocked while it forks).
+    let probe = "#!/bin/sh\n\
+        out=$1\n\
+        { grep -E '^(SigIgn|SigBlk)' /proc/self/status; chrt -p $$ | sed 's/.*policy: /policy: /'; } > $out.tmp\n\
+        mv $out.tmp $out\n";
+    write_script(
+        &node.host_path("/etc/ha.d/resource.d/sigprobe")?,
+        &format!(
+            "#!/bin/sh\ncase \"$1\" in start) /tmp/probe /tmp/rsc-probe.out ;; esac\nexit 0\n"
+        ),
+    )?;
+    write_script(&node.host_path("/tmp/probe")?, probe)?;
+    write_script(
+        &node.host_path("/tmp/respawn-probe")?,
+        "#!/bin/sh\n/tmp/probe /tmp/respawn-probe.out\nexec sleep 600\n",
+    )?;
+    // The plants: a file and a directory of root's with tight modes.
+    let victim_file = node.host_path("/tmp/victim-file")?;
+    let victim_dir = node.host_path("/tmp/victim-dir")?;
+    std::fs::write(&victim_file, b"secret").map_err(|e| fail(e.to_string()))?;
+    std::fs::set_permissions(&victim_file, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| fail(e.to_string()))?;
+    std::fs::create_dir_all(&victim_dir).map_err(|e| fail(e.to_string()))?;
+    std::fs::set_permissions(&victim_dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| fail(e.to_string()))?;
+    let run_hb = node.host_path("/run/heartbeat")?;
+    std::fs::create_dir_all(&run_hb).map_err(|e| fail(e.to_string()))?;
+    std::os::unix::fs::symlink("/tmp/victim-file", run_hb.join("register"))
+        .map_err(|e| fail(e.to_string()))?;
+    std::os::unix::fs::symlink("/tmp/victim-dir", run_hb.join("rsctmp"))
+        .map_err(|e| fail(e.to_string()))?;
+
+    node.start(ours)?;
+    hb_tests::wait_for(
+        "the API to answer",
+        CONVERGE,
+        Duration::from_millis(200),
+        || node.cl_status(&["nodestatus", "nodea"]).is_ok(),
+        || node.log_text(),
+    )?;
+    let (fm, dm) = (mode_of(&victim_file)?, mode_of(&victim_dir)?);
+    if fm != 0o600 || dm != 0o700 {
+        return Err(fail(format!(
+            "the symlink targets' modes changed: file {fm:04o} (was 0600), dir {dm:04o} (was 0700)"
+        )));
+    }
+    let reg =
+        std::fs::symlink_metadata(run_hb.join("register")).map_err(|e| fail(e.to_string()))?;
+    let rsc = std::fs::symlink_metadata(run_hb.join("rsctmp")).map_err(|e| fail(e.to_string()))?;
+    use std::os::unix::fs::FileTypeExt;
+    if !reg.file_type().is_socket() || !rsc.is_dir() || mode_of(&run_hb.join("rsctmp"))? != 0o1755 {
+        return Err(fail(format!(
+            "expected a socket and a 1755 directory, got {:?} and {:?}",
+            reg.file_type(),
+            rsc.file_type()
+        )));
+    }
+    for file in ["/tmp/rsc-probe.out", "/tmp/respawn-probe.out"] {
+        hb_tests::wait_for(
+            &format!("{file} to be written"),
+            CONVERGE,
+            Duration::from_millis(200),
+            || probe_report(node, file).is_some(),
+            || node.log_text(),
+        )?;
+        let report = probe_report(node, file).unwrap_or_default();
+        let clean = report.lines().any(|l| l == "SigIgn:\t0000000000000000")
+            && report.lines().any(|l| l == "SigBlk:\t0000000000000000")
+            && report.contains("policy: SCHED_OTHER");
+        if !clean {
+            return Err(fail(format!("{file}: not a clean start:\n{report}")));
+        }
+    }
+    Ok(())
+}
