@@ -93,9 +93,7 @@ fn planted_symlinks_and_clean_child_processes() -> Result<()> {
         mv $out.tmp $out\n";
     write_script(
         &node.host_path("/etc/ha.d/resource.d/sigprobe")?,
-        &format!(
-            "#!/bin/sh\ncase \"$1\" in start) /tmp/probe /tmp/rsc-probe.out ;; esac\nexit 0\n"
-        ),
+        "#!/bin/sh\ncase \"$1\" in start) /tmp/probe /tmp/rsc-probe.out ;; esac\nexit 0\n",
     )?;
     write_script(&node.host_path("/tmp/probe")?, probe)?;
     write_script(
