@@ -159,3 +159,200 @@ fn planted_symlinks_and_clean_child_processes() -> Result<()> {
     }
     Ok(())
 }
+
+/// An ours (nodea) / real 3.0.6 (nodeb) pair at keepalive 100 ms, warntime 500 ms, with an
+/// `apiauth` entry for the flood client.
+fn fast_pair() -> Result<Lan> {
+    let ours = Daemon::ours()?;
+    let lan = Lan::new(2)?;
+    let cfg = ConfigBuilder::new(&lan.node_names())
+        .timings("100ms", "2", "500ms", "4")
+        .extra("apiauth hardening-flood uid=root")
+        .build();
+    for node in lan.nodes() {
+        node.apply(&cfg)?;
+    }
+    lan.node(1).start(Daemon::Real)?;
+    lan.node(0).start(ours)?;
+    wait_active(lan.node(0), "nodeb", CONVERGE)?;
+    wait_active(lan.node(1), "nodea", CONVERGE)?;
+    Ok(lan)
+}
+
+/// Milliseconds the real cl_status takes for `nodestatus nodeb`, timed inside the node (so
+/// entering the namespaces is not counted); `None` when it failed.
+fn timed_cl_status(node: &hb_tests::Node) -> Option<(u64, String)> {
+    let out = node
+        .sh(
+            "a=$(date +%s%N); s=$(/usr/bin/cl_status nodestatus nodeb 2>&1); \
+             b=$(date +%s%N); echo $(( (b - a) / 1000000 )) $s",
+        )
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (ms, answer) = text.split_once(' ')?;
+    Some((ms.parse().ok()?, answer.to_string()))
+}
+
+/// 300 connections that never sign on plus one client writing 100 MB of garbage: the real
+/// cl_status keeps answering within 1 s, the idle connections are closed, and the real peer
+/// sees no late heartbeat from us at keepalive 100 ms.
+#[test]
+fn unsigned_connections_and_garbage_do_not_starve_the_master() -> Result<()> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let lan = fast_pair()?;
+    let (a, b) = (lan.node(0), lan.node(1));
+    let mark = hb_tests::log_mark(b);
+    let socket = a.host_path("/run/heartbeat/register")?;
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(UnixStream::connect(&socket).map_err(|e| fail(format!("connect: {e}")))?);
+    }
+    const TOTAL: usize = 100 << 20;
+    let garbage_socket = socket.clone();
+    let garbage = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let (mut written, mut connections) = (0usize, 0u32);
+        while written < TOTAL && start.elapsed() < Duration::from_secs(60) {
+            let Ok(mut s) = UnixStream::connect(&garbage_socket) else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            connections += 1;
+            let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
+            loop {
+                for b in chunk.iter_mut() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    *b = x as u8;
+                }
+                match s.write(&chunk) {
+                    Ok(n) if n > 0 => written += n,
+                    _ => break,
+                }
+                if written >= TOTAL {
+                    break;
+                }
+            }
+        }
+        (written, connections, start.elapsed())
+    });
+    let mut worst = 0;
+    let mut answers = 0;
+    while !garbage.is_finished() {
+        let (ms, answer) =
+            timed_cl_status(a).ok_or_else(|| fail("cl_status did not run".into()))?;
+        if answer != "active" || ms > 1000 {
+            return Err(fail(format!(
+                "cl_status answered {answer:?} after {ms} ms during the flood"
+            )));
+        }
+        worst = worst.max(ms);
+        answers += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (written, connections, took) = garbage
+        .join()
+        .map_err(|_| fail("garbage writer panicked".into()))?;
+    if written < TOTAL {
+        return Err(fail(format!(
+            "only {written} bytes of garbage written in {took:?}"
+        )));
+    }
+    eprintln!(
+        "100 MB of garbage over {connections} connections in {took:?}; {answers} cl_status \
+         answers, slowest {worst} ms"
+    );
+    // The idle connections are closed: evicted (64 per uid) or after 5 s without sign-on.
+    for s in &mut idle {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+        let mut buf = [0u8; 64];
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => {}
+            Ok(n) => return Err(fail(format!("an idle connection got {n} bytes"))),
+        }
+    }
+    let (ms, answer) = timed_cl_status(a).ok_or_else(|| fail("cl_status did not run".into()))?;
+    if answer != "active" || ms > 1000 {
+        return Err(fail(format!("after the flood: {answer:?} after {ms} ms")));
+    }
+    hb_tests::assert_no_failure(b, "nodea", mark, false)
+}
+
+/// An API client sending cluster messages as fast as it can for 30 s: the daemon pauses it
+/// (daemon.md §7.9) instead of dropping it, our heartbeats stay on time (no late-heartbeat
+/// line on the real peer), and the client is still signed on afterwards.
+#[test]
+fn flooding_api_client_is_paused_not_disconnected() -> Result<()> {
+    let lan = fast_pair()?;
+    let (a, b) = (lan.node(0), lan.node(1));
+    let (mark_a, mark_b) = (hb_tests::log_mark(a), hb_tests::log_mark(b));
+    let opts = hb_client::SignOnOptions {
+        path: a.host_path("/run/heartbeat/register")?,
+        client_id: Some("hardening-flood".into()),
+        timeout: Some(Duration::from_secs(30)),
+    };
+    let mut client =
+        hb_client::Client::signon(&opts).map_err(|e| fail(format!("sign-on failed: {e}")))?;
+    let flood = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let pad = "x".repeat(200);
+        let mut sent = 0u64;
+        while start.elapsed() < Duration::from_secs(30) {
+            let mut m = hb_proto::Message::from_pairs([("t", "hardening-flood")]);
+            m.push_str("n", sent.to_string());
+            m.push_str("pad", &pad);
+            // Addressed to the peer, so nothing comes back to this client
+            // (which does not read while it floods).
+            if let Err(e) = client.send_node_message(&m, "nodeb") {
+                return Err(format!("send {sent} failed: {e}"));
+            }
+            sent += 1;
+        }
+        Ok((client, sent))
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !flood.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    if !flood.is_finished() {
+        return Err(fail(
+            "the flood client was blocked for more than 90 s".into(),
+        ));
+    }
+    let (mut client, sent) = flood
+        .join()
+        .map_err(|_| fail("flood thread panicked".into()))?
+        .map_err(fail)?;
+    let status = client.node_status("nodeb").map_err(|e| {
+        fail(format!(
+            "the client was disconnected after {sent} messages: {e}"
+        ))
+    })?;
+    if status != "active" {
+        return Err(fail(format!("nodestatus nodeb = {status:?}")));
+    }
+    let log_a: Vec<String> = a
+        .log_text()
+        .lines()
+        .skip(mark_a)
+        .map(str::to_string)
+        .collect();
+    let paused = log_a
+        .iter()
+        .any(|l| l.contains("all clients are now paused"));
+    let removed: Vec<&String> = log_a
+        .iter()
+        .filter(|l| l.contains("removing it") || l.contains("Removing client"))
+        .collect();
+    eprintln!("{sent} messages in 30 s; paused: {paused}");
+    if !paused || !removed.is_empty() {
+        return Err(fail(format!(
+            "expected the client paused and not removed; paused={paused}, removals: {removed:?}"
+        )));
+    }
+    hb_tests::assert_no_failure(b, "nodea", mark_b, false)
+}
