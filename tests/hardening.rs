@@ -283,7 +283,7 @@ fn unsigned_connections_and_garbage_do_not_starve_the_master() -> Result<()> {
 }
 
 /// An API client sending cluster messages as fast as it can for 30 s: the daemon pauses it
-/// (daemon.md §7.9) instead of dropping it, our heartbeats stay on time (no late-heartbeat
+/// (docs/behaviour.md §7.9) instead of dropping it, our heartbeats stay on time (no late-heartbeat
 /// line on the real peer), and the client is still signed on afterwards.
 #[test]
 fn flooding_api_client_is_paused_not_disconnected() -> Result<()> {

@@ -40,10 +40,7 @@ fn debug_bin(name: &str) -> PathBuf {
 }
 
 fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the packaging tests must run as root (dpkg --root, network namespaces): sudo scripts/test.sh"
-    );
+    hb_testutil::require_root("dpkg --root, network namespaces");
 }
 
 /// Runs `cmd` with a time bound; kills it (by PID) when the bound is exceeded.
@@ -783,7 +780,7 @@ fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
     }
 }
 
-/// ResourceManager's reading of a status output (daemon.md §5.3).
+/// ResourceManager's reading of a status output (docs/behaviour.md §5.3).
 fn status_means_running(out: &str) -> bool {
     let lower = out.to_lowercase();
     let not_running = lower

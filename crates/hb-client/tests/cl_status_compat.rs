@@ -1,6 +1,6 @@
 //! The REAL Debian `/usr/bin/cl_status` and OUR `cl_status` against the
-//! same hb-api server (daemon.md §8): identical stdout and exit codes,
-//! both equal to what §8 derives for the §7.10 cluster.
+//! same hb-api server (docs/behaviour.md §8): identical stdout and exit codes,
+//! both equal to what docs/behaviour.md §8 derives for the docs/behaviour.md §7.10 cluster.
 //!
 //! The C tool connects to the fixed path `/var/run/heartbeat/register`,
 //! so each run happens in a private mount namespace where the test
@@ -68,10 +68,7 @@ fn need_real_tool() {
         Path::new(REAL).exists(),
         "{REAL} is missing: install the Debian heartbeat package (scripts/test.sh does)"
     );
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (unshare --mount, SO_PEERCRED checks of the real cl_status)"
-    );
+    hb_testutil::require_root("unshare --mount, SO_PEERCRED checks of the real cl_status");
 }
 
 const NODES_V: &str = "\nghost\tdead\t(nodetype: normal)\n\tlo\tdead\n\nvm\tactive\t(nodetype: normal)\n\tlo\tup\n\n127.0.0.1\tping\t(nodetype: ping)\n\t127.0.0.1\tup\n";

@@ -1,4 +1,4 @@
-//! `/etc/ha.d/authkeys` (daemon.md §4, protocol.md §4.1).
+//! `/etc/ha.d/authkeys` (docs/behaviour.md §4, docs/protocol.md §4.1).
 //!
 //! ```text
 //! auth <n>              selects the signing key; must precede key line n
@@ -49,9 +49,9 @@ impl AuthKeys {
     }
 }
 
-/// Reject a key file readable by group or others (daemon.md §4) and, beyond
-/// the C daemon, one writable by group or others: whoever can write the keys
-/// can make the daemon accept their packets.
+/// Reject a key file readable by group or others (docs/behaviour.md §4) and,
+/// beyond the C daemon, one writable by group or others: whoever can write
+/// the keys can make the daemon accept their packets.
 pub fn check_authkeys_mode(mode: u32, path: &Path) -> Result<(), ConfigError> {
     let mode = mode & 0o7777;
     if mode & 0o044 != 0 {
@@ -77,7 +77,7 @@ pub fn check_authkeys_owner(owner: u32, euid: u32, path: &Path) -> Result<(), Co
 /// Parse `authkeys` as the bytes the C daemon reads: a key is a byte string
 /// (a Latin-1 or any other non-UTF-8 key stays the exact bytes the C node
 /// hashes), and every `crc` entry is reported as a warning, because a packet
-/// chooses the key index it is checked with (protocol.md §4.5): one `crc`
+/// chooses the key index it is checked with (docs/protocol.md §4.5): one `crc`
 /// line anywhere lets anyone who can reach the cluster's ports forge packets.
 pub fn parse_authkeys_bytes(
     bytes: &[u8],

@@ -3,46 +3,13 @@
 //! Events are facts ("node X is dead"), not commands; the daemon decides what
 //! to run (rc.d notifications, takeover, API client notifications, restarts).
 //! [`Event::log_lines`] reproduces the exact wording of Heartbeat 3.0.6
-//! (daemon.md §13.3) so that operators' log scrapers keep working.
+//! (docs/behaviour.md §13.3) so that operators' log scrapers keep working.
 
 use crate::stats::DropReason;
 
-/// A log priority, named like the cluster-glue logger prints it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// `EMERG`
-    Emerg,
-    /// `ALERT`
-    Alert,
-    /// `CRIT`
-    Crit,
-    /// `ERROR`
-    Error,
-    /// `WARN`
-    Warn,
-    /// `notice`
-    Notice,
-    /// `info`
-    Info,
-    /// `debug`
-    Debug,
-}
-
-impl Level {
-    /// The priority string as it appears in Heartbeat's log lines.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Emerg => "EMERG",
-            Level::Alert => "ALERT",
-            Level::Crit => "CRIT",
-            Level::Error => "ERROR",
-            Level::Warn => "WARN",
-            Level::Notice => "notice",
-            Level::Info => "info",
-            Level::Debug => "debug",
-        }
-    }
-}
+/// A log priority (defined in `hb-proto` so the logging crate and the
+/// tools share it without depending on the engine).
+pub use hb_proto::Level;
 
 /// Something that happened inside the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +38,7 @@ pub enum Event {
         up: bool,
     },
     /// A peer or ping node was declared dead (its status is now `dead`).
-    /// The daemon runs the takeover logic (protocol.md §9.6).
+    /// The daemon runs the takeover logic (docs/protocol.md §9.6).
     NodeDead {
         /// Node name.
         node: String,
@@ -97,11 +64,11 @@ pub enum Event {
         /// The gap exceeded our deadtime.
         beyond_deadtime: bool,
     },
-    /// Communication is up (§8.6): our status is now `active`.
+    /// Communication is up (docs/protocol.md §8.6): our status is now `active`.
     CommUp,
     /// A node we had declared dead sent a newer status without restarting.
     /// We have re-sent our status; the C daemon gives up all resources and
-    /// restarts 2 s later (protocol.md §6.7).
+    /// restarts 2 s later (docs/protocol.md §6.7).
     PartitionHealed {
         /// Node name.
         node: String,
@@ -151,7 +118,7 @@ pub enum Event {
         max: u64,
     },
     /// A normal node's status lacked `protocol`: ACKs and reqnodes are off
-    /// until restart (§6.6).
+    /// until restart (docs/protocol.md §6.6).
     FlowControlDisabled,
     /// We learned (or a node changed) its UUID; the daemon may update the
     /// hostcache.

@@ -1,4 +1,4 @@
-//! The client API socket (`<rundir>/heartbeat/register`, daemon.md §7): the
+//! The client API socket (`<rundir>/heartbeat/register`, docs/behaviour.md §7): the
 //! I/O half. The protocol itself (sign-on, apiauth, requests, delivery
 //! rules) is the pure [`hb_api::ApiServer`]; this module accepts
 //! connections, reads frames, queues replies without ever blocking the
@@ -97,7 +97,7 @@ impl ClusterView for View<'_> {
     fn hbversion_signon(&self) -> String {
         format!(
             "{} (node: heartbeat-rs {})",
-            crate::cli::HB_VERSION,
+            crate::version::HB_VERSION,
             env!("CARGO_PKG_VERSION")
         )
     }
@@ -170,7 +170,7 @@ pub struct Endpoint {
     /// Connections with bytes left to read (their read budget ran out, or
     /// they became readable while clients were paused).
     pending_reads: BTreeSet<ConnId>,
-    /// Clients are paused (daemon.md §7.9): nothing is read from them.
+    /// Clients are paused (docs/behaviour.md §7.9): nothing is read from them.
     paused: bool,
     /// Times clients were paused (exported as it is).
     pub pauses: u64,
@@ -330,7 +330,7 @@ impl Endpoint {
         match victim {
             Some(id) => {
                 self.limits.uid_evictions += 1;
-                if self.limits.uid_evictions.is_power_of_two() {
+                if self.limits.uid_evictions % 1000 == 1 {
                     actions.push(Action::Log {
                         level: log::Level::Warn,
                         text: format!(
@@ -345,7 +345,7 @@ impl Endpoint {
             }
             None => {
                 self.limits.uid_refusals += 1;
-                if self.limits.uid_refusals.is_power_of_two() {
+                if self.limits.uid_refusals % 1000 == 1 {
                     actions.push(Action::Log {
                         level: log::Level::Warn,
                         text: format!(

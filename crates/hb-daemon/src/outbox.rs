@@ -1,6 +1,6 @@
 //! A bounded, non-blocking outgoing frame queue for one child channel.
 //!
-//! The master must never block on a child (daemon.md §1.4): a write child
+//! The master must never block on a child (docs/behaviour.md §1.4): a write child
 //! stuck on a dead medium must not stall heartbeats on the others. Whole
 //! frames are queued and written as far as the socket takes them; when the
 //! queue is full, new frames are dropped whole (never cut), so the stream
@@ -20,7 +20,7 @@ use std::io::{ErrorKind, Write};
 /// Queue limit per channel and class.
 pub const MAX_PENDING: usize = 1 << 20;
 /// Bulk bytes queued on a channel above which the master stops reading
-/// from API clients (daemon.md §7.9 pausing, applied to local congestion).
+/// from API clients (docs/behaviour.md §7.9 pausing, applied to local congestion).
 pub const PAUSE_AT: usize = 256 * 1024;
 /// Bulk bytes below which paused clients are resumed.
 pub const RESUME_AT: usize = 64 * 1024;

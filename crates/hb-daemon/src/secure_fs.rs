@@ -1,5 +1,5 @@
 //! Directories under `/run/heartbeat`, which belongs to `hacluster`
-//! (daemon.md §13.1): whoever runs as hacluster can put anything there,
+//! (docs/behaviour.md §13.1): whoever runs as hacluster can put anything there,
 //! including a symlink to `/etc`. So nothing root does there goes by name
 //! twice: a directory we make is opened with `O_NOFOLLOW` and changed
 //! through that descriptor (`fchmod`), and an existing directory we rely on

@@ -1,7 +1,7 @@
 //! Forking the master's children: core children (FIFO reader, read and
 //! write children) and respawned clients.
 //!
-//! Every core child runs the same start checklist (STYLE.md §6.3): signals
+//! Every core child runs the same start checklist (docs/style.md §3): signals
 //! back to normal, die with the master, drop every inherited descriptor it
 //! does not own, take its `ps` title, then run its body. The master never
 //! starts a thread, so running Rust code after `fork` is sound.
@@ -13,6 +13,8 @@ use nix::unistd::Pid;
 
 use crate::hb_log;
 use crate::logging::Prio;
+use crate::realtime::log_realtime;
+use crate::respawn::NO_RESPAWN_EXIT;
 
 /// Forks a core child titled `heartbeat: <title>` that runs `body`.
 pub fn core_child<F>(
@@ -35,13 +37,13 @@ where
         hb_sys::fork::close_fds_except(keep);
         hb_sys::proctitle::set(&title);
         if let Some(prio) = realtime {
-            crate::startup::log_realtime(&hb_sys::sched::make_realtime(prio, 16, 64));
+            log_realtime(&hb_sys::sched::make_realtime(prio, 16, 64));
         }
         body()
     })
 }
 
-/// Forks a respawned client (daemon.md §10): own process group, normal
+/// Forks a respawned client (docs/behaviour.md §10): own process group, normal
 /// scheduling, the configured user, `/bin/sh -c "exec <cmd>"`.
 pub fn client(spec: &hb_config::Respawn, pause_first: bool) -> Result<Pid, hb_sys::SysError> {
     let exec = hb_sys::exec::ClientExec::new(
@@ -68,6 +70,6 @@ pub fn client(spec: &hb_config::Respawn, pause_first: bool) -> Result<Pid, hb_sy
         // exit status (100: do not respawn) is all that can report it.
         let err = exec.exec();
         hb_log!(Prio::Error, "Cannot exec {}: {err}", spec.command);
-        crate::respawn::NO_RESPAWN_EXIT
+        NO_RESPAWN_EXIT
     })
 }

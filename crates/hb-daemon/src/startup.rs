@@ -1,4 +1,4 @@
-//! Starting the daemon (daemon.md §1.7): validate, daemonise, prepare the
+//! Starting the daemon (docs/behaviour.md §1.7): validate, daemonise, prepare the
 //! state files, fork the children, enter the master loop.
 
 use std::os::unix::fs::DirBuilderExt;
@@ -10,27 +10,14 @@ use hb_core::{Cluster, CoreConfig, MediumInfo};
 use hb_proto::auth::KeyRing;
 use hb_sys::pidfile::{self, PidStatus};
 
-use crate::cli::{exit, Args, HB_VERSION};
+use crate::args::Args;
+use crate::config_load::read_keys;
 use crate::hb_log;
 use crate::logging::{self, LogTargets, Prio};
 use crate::paths::{local_node_name, Paths};
+use crate::realtime::log_realtime;
 use crate::state_files::{self, GenerationNote};
-
-/// Logs what the realtime/memory-locking request achieved, in the C
-/// daemon's words (daemon.md §1.5).
-pub fn log_realtime(outcome: &hb_sys::sched::RealtimeOutcome) {
-    for (level, line) in outcome.messages(std::process::id() as i32) {
-        logging::emit(logging::prio_of(level), &line);
-    }
-}
-
-/// Reads and checks authkeys into a key ring (also used on SIGHUP).
-pub fn read_keys(paths: &Paths) -> Result<KeyRing, Vec<String>> {
-    let path = paths.authkeys();
-    let keys = hb_config::load_authkeys(&path)
-        .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    KeyRing::new(keys.active, keys.keys).map_err(|e| vec![format!("{}: {e}", path.display())])
-}
+use crate::version::{exit, HB_VERSION};
 
 fn log_targets(loaded: &Loaded) -> LogTargets {
     let h = &loaded.hacf;
@@ -40,6 +27,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
         facility: h.logfacility_code.filter(|&c| c > 0),
         stderr: false,
         syslog_format: h.syslogmsgfmt,
+        syslog_socket: None,
     };
     // Nothing configured: the C daemon would try logd and fall back to
     // direct logging; syslog's daemon facility is the useful equivalent.
@@ -49,7 +37,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
     t
 }
 
-/// Hands the log and debug files to `hacluster` (daemon.md §13.1), so the
+/// Hands the log and debug files to `hacluster` (docs/behaviour.md §13.1), so the
 /// clients heartbeat respawns as that user (ipfail) can log to them too.
 fn change_logfile_ownership(loaded: &Loaded) {
     let user = match nix::unistd::User::from_name("hacluster") {
@@ -80,7 +68,7 @@ fn change_logfile_ownership(loaded: &Loaded) {
     }
 }
 
-/// Exports the environment every child inherits (daemon.md §5.7).
+/// Exports the environment every child inherits (docs/behaviour.md §5.7).
 fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     let dir = format!("{}/", paths.confdir.display());
     std::env::set_var("HA_DIR", &dir);

@@ -7,11 +7,11 @@ use hb_core::Cluster;
 use hb_rsc::{ResourceManager, RscSet, RscStatus};
 use std::collections::VecDeque;
 
-use super::*;
-use crate::logging::{self};
+use super::Master;
+use crate::logging;
 
 /// What API clients see: the engine, the configuration, the resources.
-pub(super) fn api_view<'a>(
+fn api_view<'a>(
     core: &'a Cluster,
     hacf: &'a HaCf,
     rsc: Option<&ResourceManager>,
@@ -39,7 +39,31 @@ pub(super) fn api_view<'a>(
 }
 
 impl Master {
-    /// daemon.md §7.9: stop reading from API clients while our messages
+    /// A client connects to the registration socket.
+    pub(super) fn on_api_listen(&mut self) {
+        let actions = self.api.accept(self.poll.registry());
+        self.api_actions(actions);
+    }
+
+    /// A client's connection has input.
+    pub(super) fn on_api_readable(&mut self, id: hb_api::ConnId) {
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            self.api.readable(id, &view)
+        };
+        self.api_actions(actions);
+    }
+
+    /// Drops the clients whose process vanished (docs/behaviour.md §1.8).
+    pub(super) fn api_audit(&mut self) {
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            self.api.server.audit(&view)
+        };
+        self.api_actions(actions);
+    }
+
+    /// docs/behaviour.md §7.9: stop reading from API clients while our messages
     /// are not acknowledged (more than 250 outstanding with a live peer) or
     /// a write child has a large backlog of client traffic; resume once
     /// both have cleared. A paused client is not disconnected: its bytes

@@ -1,5 +1,5 @@
 //! Glue between the master and the resource manager: messages in, group
-//! operations out, each run in a helper process (daemon.md §5).
+//! operations out, each run in a helper process (docs/behaviour.md §5).
 //!
 //! # Settings of the group runner
 //!
@@ -29,7 +29,8 @@ use hb_rsc::{OpId, ResourceManager};
 use hb_sys::shm::Role;
 use nix::unistd::Pid;
 
-use super::*;
+use super::slots::FINAL_PHASE_DELAY_MS;
+use super::Master;
 use crate::hb_log;
 use crate::logging::{self, Prio};
 use crate::spawn;
@@ -45,7 +46,7 @@ pub(super) fn rsc_prio(l: hb_rsc::Level) -> Prio {
     }
 }
 
-/// Message types the resource manager consumes (protocol.md §9).
+/// Message types the resource manager consumes (docs/protocol.md §9).
 pub(super) const RESOURCE_TYPES: [&str; 8] = [
     "starting",
     "resource",

@@ -1,10 +1,11 @@
-//! Graceful shutdown (daemon.md §1.9.1): release resources, stop the
+//! Graceful shutdown (docs/behaviour.md §1.9.1): release resources, stop the
 //! respawned clients last line first, then the core children.
 
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
-use super::*;
+use super::slots::{Shutdown, CLIENT_STOP_GRACE_MS};
+use super::Master;
 use crate::hb_log;
 use crate::logging::Prio;
 
