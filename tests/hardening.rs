@@ -212,10 +212,17 @@ fn unsigned_connections_and_garbage_do_not_starve_the_master() -> Result<()> {
     let garbage_socket = socket.clone();
     let garbage = std::thread::spawn(move || {
         let start = std::time::Instant::now();
-        let mut chunk = vec![0u8; 64 * 1024];
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let noise: Vec<u8> = (0..1 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
         let (mut written, mut connections) = (0usize, 0u32);
-        while written < TOTAL && start.elapsed() < Duration::from_secs(60) {
+        while written < TOTAL && start.elapsed() < Duration::from_secs(120) {
             let Ok(mut s) = UnixStream::connect(&garbage_socket) else {
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
@@ -223,13 +230,8 @@ fn unsigned_connections_and_garbage_do_not_starve_the_master() -> Result<()> {
             connections += 1;
             let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
             loop {
-                for b in chunk.iter_mut() {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    *b = x as u8;
-                }
-                match s.write(&chunk) {
+                let at = written % (noise.len() - 65536);
+                match s.write(&noise[at..at + 65536]) {
                     Ok(n) if n > 0 => written += n,
                     _ => break,
                 }
