@@ -74,7 +74,8 @@ fn probe_report(node: &hb_tests::Node, file: &str) -> Option<String> {
 /// `rsctmp`) do not redirect the daemon's chmod: the targets keep their modes, the daemon
 /// makes a real socket and a real directory. The same node checks that a resource script and
 /// a respawned client start like from a shell: no ignored or blocked signals, SCHED_OTHER
-/// (the master is realtime and ignores SIGPIPE).
+/// (the master is realtime and ignores SIGPIPE), and that a non-UTF-8 variable in the daemon's
+/// environment does not stop it from running resource scripts.
 #[test]
 fn planted_symlinks_and_clean_child_processes() -> Result<()> {
     let ours = Daemon::ours()?;
@@ -98,7 +99,8 @@ fn planted_symlinks_and_clean_child_processes() -> Result<()> {
     write_script(&node.host_path("/tmp/probe")?, probe)?;
     write_script(
         &node.host_path("/tmp/respawn-probe")?,
-        "#!/bin/sh\n/tmp/probe /tmp/respawn-probe.out\nexec sleep 600\n",
+        "#!/bin/sh\nprintf '%s' \"$HB_NOT_UTF8\" > /tmp/env-probe.out\n\
+         /tmp/probe /tmp/respawn-probe.out\nexec sleep 600\n",
     )?;
     // The plants: a file and a directory of root's with tight modes.
     let victim_file = node.host_path("/tmp/victim-file")?;
@@ -116,7 +118,17 @@ fn planted_symlinks_and_clean_child_processes() -> Result<()> {
     std::os::unix::fs::symlink("/tmp/victim-dir", run_hb.join("rsctmp"))
         .map_err(|e| fail(e.to_string()))?;
 
-    node.start(ours)?;
+    // A variable that is not UTF-8 in the daemon's environment (std::env::vars would panic
+    // when the resource scripts' environment is built).
+    node.start_wrapped(
+        ours,
+        &[
+            "sh",
+            "-c",
+            "HB_NOT_UTF8=$(printf 'caf\\351'); export HB_NOT_UTF8; exec \"$@\"",
+            "sh",
+        ],
+    )?;
     hb_tests::wait_for(
         "the API to answer",
         CONVERGE,
@@ -156,6 +168,15 @@ fn planted_symlinks_and_clean_child_processes() -> Result<()> {
         if !clean {
             return Err(fail(format!("{file}: not a clean start:\n{report}")));
         }
+    }
+    // The variable reached the master (which handed it to the respawned client), and the
+    // resource script above ran after the scripts' environment was built from it.
+    let env_probe = std::fs::read(node.host_path("/tmp/env-probe.out")?).unwrap_or_default();
+    if env_probe != b"caf\xe9" {
+        return Err(fail(format!(
+            "the respawned client saw HB_NOT_UTF8={:?}",
+            String::from_utf8_lossy(&env_probe)
+        )));
     }
     Ok(())
 }
