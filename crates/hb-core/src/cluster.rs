@@ -79,12 +79,8 @@ pub struct Cluster {
     pub(crate) rexmit: RexmitTimers,
     pub(crate) rng: Rng,
     out: VecDeque<Output>,
-    /// For each queued `Transmit`, in order: whether it is urgent (see
-    /// [`Cluster::last_transmit_urgent`]).
-    out_urgent: VecDeque<bool>,
-    last_urgent: bool,
-    /// Set while the engine sends one of its own protocol messages.
-    sending_internal: bool,
+    /// Which transmits are the engine's own (see [`Cluster::last_transmit_urgent`]).
+    urgency: crate::track::Urgency,
     loopq: VecDeque<Message>,
     draining: bool,
     pub(crate) flow_control: bool,
@@ -190,9 +186,7 @@ impl Cluster {
             rexmit: RexmitTimers::default(),
             rng,
             out: VecDeque::new(),
-            out_urgent: VecDeque::new(),
-            last_urgent: false,
-            sending_internal: false,
+            urgency: Default::default(),
             loopq: VecDeque::new(),
             draining: false,
             flow_control: true,
@@ -297,18 +291,16 @@ impl Cluster {
     pub fn poll_output(&mut self) -> Option<Output> {
         let out = self.out.pop_front();
         if matches!(out, Some(Output::Transmit(_))) {
-            self.last_urgent = self.out_urgent.pop_front().unwrap_or(false);
+            self.urgency.last = self.urgency.queue.pop_front().unwrap_or(false);
         }
         out
     }
 
-    /// Whether the `Transmit` last returned by [`Cluster::poll_output`] is
-    /// the engine's own traffic — a heartbeat, an ACK, a retransmission
-    /// request or NAK, a retransmission — rather than a message handed in
-    /// by [`Cluster::on_local_message`] (clients, resources). The daemon
-    /// never lets the latter delay or push out the former.
+    /// Whether the last polled `Transmit` is the engine's own traffic (heartbeat, ACK,
+    /// retransmission request or NAK, retransmission), not an `on_local_message` one: the
+    /// daemon never lets client traffic delay or push it out.
     pub fn last_transmit_urgent(&self) -> bool {
-        self.last_urgent
+        self.urgency.last
     }
 
     /// Sets the `ld` field (first line of `/proc/loadavg`; default `n/a`).
@@ -501,7 +493,7 @@ impl Cluster {
     pub(crate) fn transmit(&mut self, bytes: Vec<u8>, urgent: bool) {
         self.counters.packets_out += 1;
         self.out.push_back(Output::Transmit(bytes));
-        self.out_urgent.push_back(urgent);
+        self.urgency.queue.push_back(urgent);
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
@@ -574,7 +566,7 @@ impl Cluster {
                 self.cluster_ack = self.hist.hiseq - (FLOWCONTROL_LIMIT - 1);
             }
         }
-        self.transmit(bytes, self.sending_internal);
+        self.transmit(bytes, self.urgency.sending);
         self.loopq.push_back(msg);
         Ok(())
     }
@@ -582,11 +574,11 @@ impl Cluster {
     /// Sends one of our own protocol messages (cannot fail in practice;
     /// a failure is counted and otherwise ignored).
     pub(crate) fn send_internal(&mut self, msg: Message) {
-        self.sending_internal = true;
+        self.urgency.sending = true;
         if self.send_cluster_msg(msg).is_err() {
             self.counters.send_failures += 1;
         }
-        self.sending_internal = false;
+        self.urgency.sending = false;
     }
 
     /// docs/protocol.md §5.1 step 1: `dest` → `destuuid` (zeros when unknown), or the reverse.

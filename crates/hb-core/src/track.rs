@@ -61,6 +61,18 @@ impl Track {
     }
 }
 
+/// Which of the engine's transmits are its own protocol traffic (heartbeats,
+/// ACKs, retransmission requests, NAKs, retransmissions).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Urgency {
+    /// One entry per queued `Output::Transmit`, in order.
+    pub queue: std::collections::VecDeque<bool>,
+    /// The entry of the `Transmit` polled last.
+    pub last: bool,
+    /// Set while the engine sends one of its own messages.
+    pub sending: bool,
+}
+
 /// Pending retransmit requests, keyed by (node index, seq).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RexmitTimers {
