@@ -48,6 +48,8 @@ pub use load::{
 };
 pub use media::Medium;
 pub use respawn::Respawn;
-pub use stonith::{Stonith, StonithHost};
+pub use stonith::{
+    check_devices, effective_device, Device, DeviceConfig, DeviceLookup, Stonith, StonithHost,
+};
 pub use system::{FakeSystem, RealSystem, SystemLookup};
 pub use value::{facility_code, parse_bool, parse_time_ms};
