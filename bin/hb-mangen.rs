@@ -4,14 +4,11 @@
 //! Sections clap knows nothing about (files, signals, exit status) are
 //! appended as roff here. Run by scripts/package.sh; not installed.
 
-#[allow(dead_code)]
-#[path = "admin/cli.rs"]
-mod cli;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
+use hb_tools::admin::cli;
 
 /// Generate the man pages of heartbeat-rs from the command-line definitions.
 #[derive(Debug, Parser)]
@@ -40,7 +37,18 @@ Authentication keys; must not be readable by group or others, see \fBauthkeys\fR
 Resource groups and their preferred nodes, see \fBharesources\fR(5).
 .TP
 \fI/etc/ha.d/harc\fR, \fI/etc/ha.d/rc.d/\fR
-Event hooks run for cluster messages (status changes, ip\-request, hb_takeover and custom types).
+Event hooks: for a peer's status change, a dead node's takeover (\fBst=dead\fR), a link
+status change (\fBifstat\fR), \fBip\-request\fR, \fBip\-request\-resp\fR and every other
+message type no handler claims (\fBhb_takeover\fR, \fBstonith\fR, custom types sent through
+the FIFO), heartbeat runs \fBharc\fR \fItype\fR if \fIrc.d/type\fR exists (rc.d is listed
+once, at the first event), one at a time, in its own process group, with every message
+field as \fBHA_\fR\fIfield\fR plus \fBHA_OSTATUS\fR, \fBHA_NICEFAILBACK\fR and
+\fBHA_LOGD\fR. The packaged hooks only log: heartbeat takes over, answers ip\-request and
+goes standby itself.
+.TP
+\fI/usr/sbin/stonith\fR
+cluster\-glue's STONITH command, run in a helper to reset a dead node (see \fBstonith\fR
+in \fBha.cf\fR(5)).
 .TP
 \fI/etc/ha.d/resource.d/\fR
 Heartbeat\-style resource scripts (wrappers around OCF agents).
@@ -59,6 +67,19 @@ Generation counter and node UUID; keep them when reinstalling.
 .TP
 \fI/var/lib/heartbeat/cores/\fR
 Working directories (and core dumps) of the daemon processes.
+.SH "MOVING TO PACEMAKER"
+\fBheartbeat \-\-export\-pacemaker\fR \fIOUTDIR\fR [\fB\-\-confdir\fR \fIDIR\fR]
+[\fB\-\-addr\fR \fINODE\fR:\fIIFACE\fR=\fIIP\fR ...] reads ha.cf, authkeys and haresources with
+the daemon's own parser and writes, into \fIOUTDIR\fR, \fIcorosync.conf\fR (Corosync 3, knet,
+aes256/sha256, one link per heartbeat interface), \fIauthkey\fR (a fresh random Corosync key;
+\fBcorosync\-keygen\fR makes an equivalent one), \fIcib.xml\fR (one Pacemaker group per
+haresources line with a location preference for its node, auto_failback as
+resource\-stickiness, ping nodes and ipfail as an ocf:pacemaker:ping clone and rules,
+stonith_host lines as fence_legacy devices), the same configuration as \fIpcs\-commands.sh\fR
+and \fIcrm\-commands.txt\fR, and \fIMIGRATION.txt\fR: every directive and resource with its
+FILE:LINE marked mapped, approximated or not mapped, and the switch\-over steps. A node's address
+on a link comes from \fB\-\-addr\fR, this host's interface, a ucast line or name resolution;
+when none applies the export stops with exit status 6 and names the \fB\-\-addr\fR to add.
 .SH SIGNALS
 .TP
 \fBSIGTERM\fR
@@ -69,13 +90,17 @@ Reread the configuration (what \fB\-r\fR sends after validating it).
 .TP
 \fBSIGUSR1\fR, \fBSIGUSR2\fR
 Raise or lower the debug level.
+.SH REBOOTS
+Like 3.0.6, heartbeat reboots the machine (sync, then \fBreboot\fR(2)) when a
+\fBfailfast\fR client dies and when a resource cannot be stopped; see \fBha.cf\fR(5)
+and \fBharesources\fR(5).
 .SH "EXIT STATUS"
 LSB codes: 0 success (also "already running" and "already stopped"), 1 generic failure or stale
 PID file (\fB\-s\fR), 2 invalid usage, 3 not running (\fB\-s\fR), 4 insufficient privilege,
 6 configuration error.
 .SH "SEE ALSO"
 \fBha.cf\fR(5), \fBauthkeys\fR(5), \fBharesources\fR(5), \fBcl_status\fR(1),
-\fBhb_standby\fR(1), \fBhb_takeover\fR(1)
+\fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBcorosync.conf\fR(5), \fBcrm_verify\fR(8)
 "#;
 
 const ADMIN_EXTRA: &str = r#".SH FILES
@@ -117,7 +142,7 @@ fn run(opts: &Opts) -> Result<(), String> {
     let pages = [
         (
             "heartbeat.8",
-            hb_daemon::cli::Args::command(),
+            hb_daemon::args::Args::command(),
             "8",
             HEARTBEAT_EXTRA,
         ),

@@ -40,10 +40,7 @@ fn debug_bin(name: &str) -> PathBuf {
 }
 
 fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the packaging tests must run as root (dpkg --root, network namespaces): sudo scripts/test.sh"
-    );
+    hb_testutil::require_root("dpkg --root, network namespaces");
 }
 
 /// Runs `cmd` with a time bound; kills it (by PID) when the bound is exceeded.
@@ -213,6 +210,8 @@ fn bins_present(name: &str) -> bool {
 /// Files every build of the package must contain, with their `dpkg-deb -c` modes.
 const EXPECTED_FILES: &[(&str, &str)] = &[
     ("/usr/libexec/heartbeat/heartbeat", "-rwxr-xr-x"),
+    ("/usr/libexec/heartbeat/dopd", "-rwxr-xr-x"),
+    ("/usr/libexec/heartbeat/drbd-peer-outdater", "-rwxr-xr-x"),
     ("/usr/share/heartbeat/hb_standby", "-rwxr-xr-x"),
     ("/usr/share/heartbeat/hb_takeover", "-rwxr-xr-x"),
     ("/etc/ha.d/harc", "-rwxr-xr-x"),
@@ -246,6 +245,8 @@ const EXPECTED_FILES: &[(&str, &str)] = &[
     ("/usr/share/man/man5/ha.cf.5.gz", "-rw-r--r--"),
     ("/usr/share/man/man5/authkeys.5.gz", "-rw-r--r--"),
     ("/usr/share/man/man5/haresources.5.gz", "-rw-r--r--"),
+    ("/usr/share/man/man8/dopd.8.gz", "-rw-r--r--"),
+    ("/usr/share/man/man8/drbd-peer-outdater.8.gz", "-rw-r--r--"),
     ("/var/lib/heartbeat", "drwxr-xr-x"),
     ("/var/lib/heartbeat/cores/root", "drwx------"),
     ("/var/lib/heartbeat/cores/hacluster", "drwx------"),
@@ -598,6 +599,18 @@ fn systemd_unit_is_valid() {
         .lines()
         .any(|l| l.split_whitespace().collect::<Vec<_>>()
             == ["d", "/run/heartbeat", "0750", "hacluster", "haclient", "-"]));
+    // dopd's socket directory, as Debian's tmpfiles entry makes it.
+    assert!(tmpfiles
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == [
+                "d",
+                "/run/heartbeat/dopd",
+                "0750",
+                "hacluster",
+                "haclient",
+                "-"
+            ]));
 }
 
 #[test]
@@ -714,7 +727,7 @@ fn admin_tools_print_the_script_usage_on_bad_arguments() {
 // ------------------------------------------------------------------ shell pieces
 
 #[test]
-fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
+fn harc_runs_the_rc_d_hook_and_hb_takeover_only_logs() {
     let pkgs = packages();
     let tmp = TempDir::new("harc");
     let hadir = tmp.path().join("ha.d");
@@ -737,11 +750,13 @@ fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
     let harc = pkgs.tree.join("etc/ha.d/harc");
+    // heartbeat-rs goes standby itself on a peer's hb_takeover (docs/behaviour.md §5.6): the
+    // packaged hook only logs the request and never runs hb_standby a second time.
     let cases = [
-        ("all", "peer", "[all]"),
-        ("local", "peer", "[foreign]"),
-        ("foreign", "peer", "[local]"),
-        ("failback", "peer", "[]"),
+        ("all", "peer", ""),
+        ("local", "peer", ""),
+        ("foreign", "peer", ""),
+        ("failback", "peer", ""),
         ("all", "me", ""), // our own request: ignored
     ];
     let debuglog = tmp.path().join("ha-debug");
@@ -764,6 +779,11 @@ fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
         assert_eq!(got.trim(), want, "rsc_hold={hold} src={src}");
         // harc logs what it runs to the debug log, the way 3.0.6's harc does.
         let log = std::fs::read_to_string(&debuglog).unwrap_or_default();
+        assert_eq!(
+            log.contains(&format!("peer asks to take over {hold} resources")),
+            src == "peer",
+            "debug log: {log}"
+        );
         assert!(
             log.contains(&format!(
                 "info: Running {}//rc.d/hb_takeover hb_takeover",

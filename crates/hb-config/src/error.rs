@@ -341,6 +341,20 @@ pub enum ConfigErrorKind {
         /// The file mode (permission bits).
         mode: u32,
     },
+    /// authkeys writable by group or others (not checked by the C daemon).
+    #[error("bad permissions {mode:04o} on keyfile: it must not be writable by group or others (anyone who can write it chooses the cluster's keys), 600 recommended")]
+    WritableKeyfile {
+        /// The file mode (permission bits).
+        mode: u32,
+    },
+    /// authkeys owned by someone other than root or the reading user.
+    #[error("keyfile is owned by uid {owner}: it must be owned by root (or uid {euid}, which reads it), since its owner can change the keys; chown root authkeys")]
+    KeyfileOwner {
+        /// The file's owner.
+        owner: u32,
+        /// The effective uid of the reader.
+        euid: u32,
+    },
 
     // ----- haresources -------------------------------------------------------
     /// First word of a haresources line is not a configured node.
@@ -569,4 +583,30 @@ pub enum StonithProblem {
     /// `stonith <type>` without the config file.
     #[error("invalid stonith config file []: expected `stonith <type> <configfile>`")]
     MissingConfigFile,
+    /// cluster-glue does not know the device type.
+    #[error(
+        "Invalid Stonith type [{stonith_type}]: `stonith -L` lists the installed device types"
+    )]
+    UnknownType {
+        /// The type as written.
+        stonith_type: String,
+    },
+    /// Fewer parameters than the device type has configuration names.
+    #[error("Invalid Stonith configuration parameter {detail}")]
+    BadParameters {
+        /// `[<parameters as written>]: <what the type expects>`.
+        detail: String,
+    },
+    /// The configuration file of a `stonith` line cannot be read.
+    #[error("Invalid Stonith config file {detail}")]
+    BadConfigFile {
+        /// `[<path>]: <why it cannot be used>`.
+        detail: String,
+    },
+    /// cluster-glue's `stonith` command is missing.
+    #[error("cannot check the device: {command} is missing (install cluster-glue)")]
+    NoStonithCommand {
+        /// The command path.
+        command: String,
+    },
 }

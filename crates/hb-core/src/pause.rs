@@ -1,4 +1,4 @@
-//! Pause-aware failure detection (docs/reliability.md, "process pauses").
+//! Pause-aware failure detection (docs/reliability.md §15, "Process pauses").
 //!
 //! A node that did not run for a while — its own process stopped, or the
 //! whole machine stalled (a hypervisor, memory pressure, a stop signal) —

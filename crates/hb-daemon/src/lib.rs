@@ -5,19 +5,29 @@
 //! Start with [`cli::main`] → [`startup::start`] → [`mcp::Master::run`].
 #![deny(missing_docs)]
 
+/// `hb_log!(Prio::Info, "Link {}:{} up.", node, medium)`: see [`hb_log::hb_log`].
+pub use hb_log::hb_log;
+
 pub mod api;
+pub mod args;
 pub mod cli;
+pub mod config_load;
 pub mod control;
 pub mod exit_status;
+pub mod export;
 pub mod fifo_reader;
 pub mod logging;
 pub mod mcp;
 pub mod outbox;
 pub mod paths;
+pub mod realtime;
 pub mod reload;
 pub mod respawn;
 pub mod restart;
 pub mod sdnotify;
+pub mod secure_fs;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod stonith_cmd;
+pub mod version;

@@ -1,7 +1,7 @@
 //! Starting the daemon (docs/behaviour.md §1.7): validate, daemonise, prepare the
 //! state files, fork the children, enter the master loop.
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -10,39 +10,14 @@ use hb_core::{Cluster, CoreConfig, MediumInfo};
 use hb_proto::auth::KeyRing;
 use hb_sys::pidfile::{self, PidStatus};
 
-use crate::cli::{exit, Args, HB_VERSION};
+use crate::args::Args;
+use crate::config_load::read_keys;
 use crate::hb_log;
 use crate::logging::{self, LogTargets, Prio};
 use crate::paths::{local_node_name, Paths};
+use crate::realtime::log_realtime;
 use crate::state_files::{self, GenerationNote};
-
-/// Most heap the master pre-touches before locking itself in memory, KiB.
-/// 3.0.6 touches all of `memreserve` (6500 by default), which is then half
-/// of all the memory a node uses and, at the default 8 MB
-/// `RLIMIT_MEMLOCK`, too much to lock. Our master's heap stays well below
-/// this; growth beyond it is locked as it happens (docs/behaviour.md §1.5).
-pub const MCP_RESERVE_MAX_KB: u32 = 256;
-
-/// The heap the master pre-touches for a `memreserve` of `kb`.
-pub fn mcp_reserve_kb(kb: u32) -> u32 {
-    kb.min(MCP_RESERVE_MAX_KB)
-}
-
-/// Logs what the realtime/memory-locking request achieved, in the C
-/// daemon's words (docs/behaviour.md §1.5).
-pub fn log_realtime(outcome: &hb_sys::sched::RealtimeOutcome) {
-    for (level, line) in outcome.messages(std::process::id() as i32) {
-        logging::emit(logging::prio_of(level), &line);
-    }
-}
-
-/// Reads and checks authkeys into a key ring (also used on SIGHUP).
-pub fn read_keys(paths: &Paths) -> Result<KeyRing, Vec<String>> {
-    let path = paths.authkeys();
-    let keys = hb_config::load_authkeys(&path)
-        .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    KeyRing::new(keys.active, keys.keys).map_err(|e| vec![format!("{}: {e}", path.display())])
-}
+use crate::version::{exit, HB_VERSION};
 
 fn log_targets(loaded: &Loaded) -> LogTargets {
     let h = &loaded.hacf;
@@ -52,6 +27,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
         facility: h.logfacility_code.filter(|&c| c > 0),
         stderr: false,
         syslog_format: h.syslogmsgfmt,
+        syslog_socket: None,
     };
     // Nothing configured: the C daemon would try logd and fall back to
     // direct logging; syslog's daemon facility is the useful equivalent.
@@ -111,7 +87,9 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     if let Some(f) = &h.logfacility {
         std::env::set_var("HA_LOGFACILITY", f);
     }
-    for (name, value) in &h.params {
+    // `hbversion` is set after the C exported its parameters: 3.0.6's
+    // children (rc.d hooks, clients) have no HA_hbversion (tests/rcd.rs)
+    for (name, value) in h.params.iter().filter(|(n, _)| n != "hbversion") {
         std::env::set_var(format!("HA_{name}"), value);
     }
     for (name, value) in &h.env {
@@ -154,16 +132,24 @@ fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
     b.recursive(true).mode(0o755);
     b.create(&paths.statedir)?;
     b.create(paths.cores_root())?;
-    if !paths.api_dir().exists() {
+    let api_dir = paths.api_dir();
+    if std::fs::symlink_metadata(&api_dir).is_err() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o750)
-            .create(paths.api_dir())?;
+            .create(&api_dir)?;
     }
-    let rsctmp = paths.rsctmp();
-    let _ = std::fs::remove_dir_all(&rsctmp);
-    std::fs::DirBuilder::new().mode(0o1755).create(&rsctmp)?;
-    std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(0o1755))
+    // hacluster may own the API directory: check it, and touch nothing in
+    // it by a name that could be a symlink (docs/reliability.md, hardening).
+    let hacluster: Vec<u32> = nix::unistd::User::from_name("hacluster")
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
+        .into_iter()
+        .collect();
+    let err = |e: crate::secure_fs::DirError| std::io::Error::other(e.to_string());
+    crate::secure_fs::check_existing_dir(&api_dir, &hacluster).map_err(err)?;
+    crate::secure_fs::fresh_dir(&paths.rsctmp(), 0o1755).map_err(err)
 }
 
 /// Starts the daemon; returns the exit code of the calling process.
@@ -178,7 +164,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         u32::from(args.debug),
     );
     let node = local_node_name(&paths.nodeinfo(), &hb_sys::host::nodename());
-    let loaded = match hb_config::load(&paths.confdir, &node, &hb_config::RealSystem) {
+    let loaded = match crate::config_load::load_config(paths) {
         Ok(l) => l,
         Err(errors) => {
             for e in &errors {
@@ -241,6 +227,11 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     }
     let level = logging::debug_level().max(loaded.hacf.debug);
     logging::init("heartbeat", log_targets(&loaded), level);
+    // The warnings went to stderr above; the configured log gets them too
+    // (an insecure crc line must be visible where the operator looks).
+    for w in &loaded.warnings {
+        hb_log!(Prio::Warn, "{w}");
+    }
     if let Err(e) = prepare_dirs(paths) {
         hb_log!(
             Prio::Error,
@@ -280,12 +271,19 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     }
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
     let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
-        Ok((u, created)) => {
-            if created {
-                hb_log!(
+        Ok((u, note)) => {
+            match note {
+                state_files::UuidNote::Existing => {}
+                state_files::UuidNote::Created => hb_log!(
                     Prio::Info,
                     "No uuid found for current node - generating a new uuid."
-                );
+                ),
+                state_files::UuidNote::ReplacedBroken { len, saved_as } => hb_log!(
+                    Prio::Error,
+                    "{} is {len} bytes, not 16 (truncated or damaged): kept as {} and generated a new uuid; peers will see this node as a new node (restore the old file and restart to keep the old identity)",
+                    paths.uuid().display(),
+                    saved_as.display()
+                ),
             }
             u
         }
@@ -373,7 +371,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let hacf_memreserve = hacf.memreserve_kb;
-    let memreserve = mcp_reserve_kb(hacf.memreserve_kb);
+    let memreserve = crate::realtime::mcp_reserve_kb(hacf.memreserve_kb);
     let deadtime_ms = hacf.deadtime_ms;
     let mut master = match crate::mcp::Master::new(crate::mcp::Setup {
         paths: paths.clone(),
@@ -395,8 +393,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     if realtime {
         hb_log!(
             Prio::Debug,
-            "memreserve {} KiB: pre-touching {memreserve} KiB of heap (docs/behaviour.md §1.5)",
-            hacf_memreserve
+            "memreserve {hacf_memreserve} KiB: pre-touching {memreserve} KiB of heap (docs/behaviour.md §1.5)"
         );
         log_realtime(&hb_sys::sched::make_realtime(
             rtprio,

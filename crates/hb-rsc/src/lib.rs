@@ -16,13 +16,15 @@
 //!   [`poll`](ResourceManager::poll) for [`Output`]s: messages to send,
 //!   one group operation at a time (`Acquire`/`Release`), log lines in the
 //!   C wording, and `ShutdownComplete`.
-//! * [`runner`] — the blocking script runner with the semantics of
-//!   Debian's `/usr/share/heartbeat/ResourceManager` (`takegroup`,
-//!   `givegroup`, `status`), meant to run in a helper process forked by
-//!   the daemon so that the master loop never blocks. `IPaddr`/`IPaddr2`
-//!   resources take a native fast path ([`runner::native_ip`]: netlink and
-//!   gratuitous ARP in-process, about 1 ms instead of the shell agent's
-//!   130 ms) unless [`runner::ScriptEnv::native_ip`] is off.
+//! * the `hb-rsc-runner` crate — the blocking script runner with the
+//!   semantics of Debian's `/usr/share/heartbeat/ResourceManager`
+//!   (`takegroup`, `givegroup`, `status`), meant to run in a helper process
+//!   forked by the daemon so that the master loop never blocks.
+//!   `IPaddr`/`IPaddr2` resources take a native fast path
+//!   (`hb_rsc_runner::native_ip`: netlink and gratuitous ARP in-process,
+//!   about 1 ms instead of the shell agent's 130 ms) unless
+//!   `hb_rsc_runner::ScriptEnv::native_ip` is off. It is a crate of its own
+//!   so that this one stays free of I/O (it depends on no OS crate).
 //!
 //! # The model (docs/protocol.md §9, docs/behaviour.md §5, §12.1)
 //!
@@ -62,7 +64,7 @@
 //! `resource`, `ask_resources`, `ip-request`, `ip-request-resp`,
 //! `shutdone`, `hb_takeover`, `stonith`), `tick` every second (or at
 //! [`ResourceManager::next_deadline`]). For `Acquire`/`Release`, fork a
-//! helper that calls [`runner::run_group`] on the group with that key,
+//! helper that calls `hb_rsc_runner::run_group` on the group with that key,
 //! log its lines, and report `action_done(id, result.ok, now)`. Call
 //! `shutdown_requested` once comm is up; on `ShutdownComplete` start the
 //! final shutdown phases.
@@ -93,20 +95,23 @@
 //! * A group whose start failed is offered to the peer 30 s later with
 //!   `hb_standby local|foreign` by the group's home node (the script
 //!   decides by the failed resource's name, which rarely matches).
-//! * Not implemented: STONITH devices (a needed reset is reported as
-//!   `n_stnth`, i.e. no device, and the takeover proceeds), `-R` restarts
-//!   that keep resources, custom rc.d notification scripts.
+//! * STONITH: [`Output::Reset`] / [`ResourceManager::reset_done`] (module
+//!   `fencing`): a dead node that may hold groups is reset first, its groups
+//!   are taken only after the reset succeeded, a failing device is retried
+//!   every 5 s. Not implemented: `-R` restarts that keep resources.
 #![deny(missing_docs)]
 
+mod fencing;
 pub(crate) mod jobs;
 mod manager;
 mod nice;
-pub mod runner;
+pub mod notify;
 mod set;
 mod standby;
 mod takeover;
 pub mod wire;
 
+pub use fencing::{ResetOutcome, STONITH_CHECK_INTERVAL_MS, STONITH_RETRY_MS};
 pub use manager::{
     GroupSpec, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig, RscStatus, StandbyArg,
     AUTO_FAILBACK_RETRY_MS, FAILED_START_STANDBY_MS, RQSTDELAY_MS, STANDBY_REPLY_TIMEOUT_MS,
