@@ -29,6 +29,7 @@ mod procinfo;
 mod relay;
 mod scenario;
 mod serial;
+pub mod stage;
 mod wait;
 
 pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
@@ -36,13 +37,16 @@ pub use daemon::Daemon;
 pub use error::{Error, Result};
 pub use fault::Direction;
 pub use flood::{Flood, FloodReport, MAX_FLOOD};
-pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
+pub use lan::{
+    node_ip, node_ip2, node_name, HaDir, Lan, LanSetup, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES,
+};
 pub use netns_io::{in_netns, udp_socket_in};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use pcap::udp_payloads;
 pub use prereq::{
-    check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
+    check_demo_prerequisites, check_prerequisites, require_program, require_root,
+    REAL_CL_STATUS, REAL_HEARTBEAT,
 };
 pub use procinfo::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};

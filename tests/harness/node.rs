@@ -51,6 +51,29 @@ struct NodeState {
     launchers: Vec<Child>,
 }
 
+/// The shell script that makes a command run "on" a node: `$1` host name, `$2` the node's
+/// tree; it bind-mounts the private directories and execs the rest of its arguments.
+fn setup_script() -> String {
+    let mut script = String::from("set -e; h=$1; r=$2; shift 2; ");
+    script.push_str("echo \"$h\" > /proc/sys/kernel/hostname; ");
+    for dir in PRIVATE_DIRS {
+        // On a host without the heartbeat package /etc/ha.d and /var/lib/heartbeat do
+        // not exist: an empty directory is the mount point (what our package creates).
+        script.push_str(&format!(
+            "[ -d /{dir} ] || mkdir -p /{dir}; mount --bind \"$r/{dir}\" /{dir}; "
+        ));
+    }
+    script.push_str(&format!(
+        "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb \"$@\""
+    ));
+    script
+}
+
+/// Quotes `s` for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// One machine of a [`crate::Lan`]. Obtained from [`crate::Lan::node`]; torn down with the Lan.
 pub struct Node {
     name: String,
@@ -138,14 +161,7 @@ impl Node {
     /// A `Command` that runs `args` inside the node (net + private mount + UTS namespaces,
     /// clean environment, working directory `/`).
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> Command {
-        let mut script = String::from("set -e; h=$1; r=$2; shift 2; ");
-        script.push_str("echo \"$h\" > /proc/sys/kernel/hostname; ");
-        for dir in PRIVATE_DIRS {
-            script.push_str(&format!("mount --bind \"$r/{dir}\" /{dir}; "));
-        }
-        script.push_str(&format!(
-            "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb \"$@\""
-        ));
+        let script = setup_script();
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.netns, "unshare", "--mount", "--uts"])
             .args([
@@ -161,6 +177,29 @@ impl Node {
             .args(args.iter().map(AsRef::as_ref))
             .env("PATH", CLEAN_PATH);
         cmd
+    }
+
+    /// Writes an executable script (0755) that runs its arguments on this node exactly as
+    /// [`Node::command`] does, with `bin_dir` first in PATH (`SCRIPT cl_status listnodes`),
+    /// for a cluster left running.
+    pub fn write_enter_script(&self, path: &Path, bin_dir: &Path) -> Result<()> {
+        let script = format!(
+            "#!/bin/sh\n# Runs a command on {name}: network namespace {ns}, its own /etc/ha.d,\n\
+             # /var/lib/heartbeat, /var/log, /run and /tmp from {root},\n\
+             # {bin} first in PATH.\n\
+             exec ip netns exec {ns} unshare --mount --uts --propagation private \\\n    \
+             sh -c {setup} {marker} {name} {root_q} \\\n    \
+             env PATH={path_q} \"$@\"\n",
+            name = self.name,
+            ns = self.netns,
+            root = self.root.display(),
+            bin = bin_dir.display(),
+            setup = shell_quote(&setup_script()),
+            marker = proc::NODE_MARKER,
+            root_q = shell_quote(&self.root.to_string_lossy()),
+            path_q = shell_quote(&format!("{}:{CLEAN_PATH}", bin_dir.display())),
+        );
+        nodefs::write_file(path, &script, 0o755)
     }
 
     /// Runs a command inside the node (bounded by [`EXEC_TIMEOUT`]); a non-zero exit is *not*
