@@ -53,7 +53,8 @@ fn run_bounded(args: &[&str], limit: Duration, envs: &[(&str, &str)]) -> Result<
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().map_err(|e| Error::Invalid(format!("run {args:?}: {e}")))
+    cmd.output()
+        .map_err(|e| Error::Invalid(format!("run {args:?}: {e}")))
 }
 
 /// The number N in a line `PREFIX N ms...`.
@@ -76,7 +77,10 @@ impl Drop for TmpDir {
 #[test]
 fn the_demo_runs_from_a_private_clone_under_tmp_without_the_heartbeat_package() -> Result<()> {
     hb_tests::require_root()?;
-    let tmp = TmpDir(PathBuf::from(format!("/tmp/hbt-demo-{}", std::process::id())));
+    let tmp = TmpDir(PathBuf::from(format!(
+        "/tmp/hbt-demo-{}",
+        std::process::id()
+    )));
     let parent = tmp.0.join("a checkout with spaces");
     std::fs::create_dir_all(&parent).map_err(|e| Error::Invalid(format!("mkdir: {e}")))?;
     std::fs::set_permissions(&tmp.0, std::fs::Permissions::from_mode(0o700))
@@ -123,9 +127,9 @@ fn the_demo_runs_from_a_private_clone_under_tmp_without_the_heartbeat_package() 
         for d in /etc/ha.d /usr/libexec/heartbeat; do
             if [ -d \"$d\" ]; then mount -t tmpfs -o size=64k,mode=0755 hbt-hidden \"$d\"; fi
         done
-        if [ -n \"$(ls -A /etc/ha.d /usr/libexec/heartbeat 2>/dev/null)\" ]; then
-            echo 'not hidden' >&2; exit 97
-        fi
+        for d in /etc/ha.d /usr/libexec/heartbeat; do
+            if [ -n \"$(ls -A \"$d\" 2>/dev/null)\" ]; then echo \"$d is not hidden\" >&2; exit 97; fi
+        done
         exec \"$@\"";
     let demo = clone.join("scripts/demo.sh").display().to_string();
     let out = run_bounded(
@@ -207,12 +211,21 @@ fn demo_keep_leaves_a_cluster_to_look_at_and_down_removes_it() -> Result<()> {
     check(out.status.success(), &format!("demo --keep failed:\n{all}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     // The printed commands, as a user would copy them.
+    let stdout = stdout
+        .split_once("keeps running (--keep)")
+        .map(|(_, tail)| tail.to_string())
+        .ok_or_else(|| Error::Invalid(format!("no --keep commands in:\n{all}")))?;
     let command = |needle: &str| -> Result<Vec<String>> {
         stdout
             .lines()
             .find(|l| l.contains(needle))
             .map(|l| {
-                l.split('#').next().unwrap_or("").split_whitespace().map(String::from).collect()
+                l.split('#')
+                    .next()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect()
             })
             .ok_or_else(|| Error::Invalid(format!("no command with {needle:?} in:\n{all}")))
     };
@@ -227,7 +240,10 @@ fn demo_keep_leaves_a_cluster_to_look_at_and_down_removes_it() -> Result<()> {
         &format!("cl_status listnodes: {listnodes:?}"),
     )?;
     let status = run(&command("cl_status nodestatus nodea")?)?;
-    check(status.trim() == "active", &format!("nodestatus: {status:?}"))?;
+    check(
+        status.trim() == "active",
+        &format!("nodestatus: {status:?}"),
+    )?;
     let addr = command("ip -4 addr show eth0")?;
     check(
         addr.iter().any(|a| a == &format!("{name}-a")),

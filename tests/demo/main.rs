@@ -93,7 +93,9 @@ fn run(keep: bool) -> Result<()> {
     let tree = ha_d_tree()?;
     let kept = kept_name();
     if keep && Lan::remove_named(&kept)? {
-        say(&format!("removed the cluster {kept} left by an earlier --keep"));
+        say(&format!(
+            "removed the cluster {kept} left by an earlier --keep"
+        ));
     }
     say(&format!(
         "building two nodes (nodea, nodeb) and a client in network namespaces; \
@@ -113,7 +115,11 @@ fn run(keep: bool) -> Result<()> {
     } else {
         Daemon::ours()?
     };
-    let bin_dir = ours.binary().parent().unwrap_or(Path::new("/")).to_path_buf();
+    let bin_dir = ours
+        .binary()
+        .parent()
+        .unwrap_or(Path::new("/"))
+        .to_path_buf();
     println!(
         "our binaries are staged in {} (reachable from every node)",
         bin_dir.display()
@@ -269,10 +275,7 @@ fn leave_running(lan: Lan, bin_dir: &Path) -> Result<()> {
     println!("  {on_a} hb_standby      # nodea hands the VIP to nodeb");
     println!("  {on_a} hb_takeover     # and takes it back");
     println!("  tail -f {} {}", log(a), log(b));
-    println!(
-        "  ip netns exec {} ip -4 addr show eth0",
-        a.netns()
-    );
+    println!("  ip netns exec {} ip -4 addr show eth0", a.netns());
     println!("  ip netns exec {} ping -c 3 {VIP}", lan.client_netns());
     println!("  sudo scripts/demo.sh down   # stop and remove it");
     lan.keep();

@@ -28,7 +28,9 @@ impl Daemon {
     pub fn ours() -> Result<Daemon> {
         let built = Daemon::built()?;
         let dir = built.parent().unwrap_or(Path::new("/"));
-        Ok(Daemon::Ours(crate::stage::process_stage(dir)?.join("heartbeat")))
+        Ok(Daemon::Ours(
+            crate::stage::process_stage(dir)?.join("heartbeat"),
+        ))
     }
 
     /// Our binaries staged into `dir` (0755, e.g. a demo cluster that outlives this process).

@@ -171,7 +171,10 @@ impl Lan {
                         "Lan name {name:?}: letters and digits only, not like {PREFIX}<pid>x<n>"
                     )));
                 }
-                if list_netns().iter().any(|n| n.starts_with(&format!("{name}-"))) {
+                if list_netns()
+                    .iter()
+                    .any(|n| n.starts_with(&format!("{name}-")))
+                {
                     return Err(Error::Invalid(format!(
                         "a cluster named {name} exists already (namespaces {name}-*): remove it first"
                     )));

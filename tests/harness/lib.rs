@@ -45,8 +45,8 @@ pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use pcap::udp_payloads;
 pub use prereq::{
-    check_demo_prerequisites, check_prerequisites, require_program, require_root,
-    REAL_CL_STATUS, REAL_HEARTBEAT,
+    check_demo_prerequisites, check_prerequisites, require_program, require_root, REAL_CL_STATUS,
+    REAL_HEARTBEAT,
 };
 pub use procinfo::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};

@@ -20,7 +20,13 @@ use crate::error::{io_err, Error, Result};
 
 /// Our binaries that tests and the demo run; every one that exists next to `heartbeat` is
 /// staged (cl_status and the admin tools are found as the daemon's siblings).
-pub const STAGED_BINARIES: &[&str] = &["heartbeat", "cl_status", "hb_standby", "hb_takeover", "ipfail"];
+pub const STAGED_BINARIES: &[&str] = &[
+    "heartbeat",
+    "cl_status",
+    "hb_standby",
+    "hb_takeover",
+    "ipfail",
+];
 
 /// Name prefix of per-process staging directories in [`base_dir`].
 const STAGE_PREFIX: &str = "stage-";
@@ -139,12 +145,10 @@ mod tests {
         let private = dir.join("private");
         std::fs::create_dir_all(&private).expect("mkdir");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700))
-            .expect("chmod");
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).expect("chmod");
         let err = check_reachable(&private.join("x")).expect_err("0700 is not reachable");
         assert!(err.to_string().contains("has mode 700"), "{err}");
-        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o755))
-            .expect("chmod");
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         let reachable = check_reachable(&private.join("x"));
         let _ = std::fs::remove_dir_all(&dir);
         reachable.expect("0755 everywhere");
