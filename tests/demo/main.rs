@@ -134,6 +134,7 @@ fn run(keep: bool) -> Result<()> {
         .auth(Auth::Sha1("heartbeat-rs demo".into()))
         .auto_failback("on")
         .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
+        .extra("metrics_file /var/log/heartbeat.prom")
         .build();
     println!("ha.cf:\n{}", config.ha_cf);
     println!("haresources:\n{}", config.haresources);
@@ -275,6 +276,12 @@ fn leave_running(lan: Lan, bin_dir: &Path) -> Result<()> {
     println!("  {on_a} hb_standby      # nodea hands the VIP to nodeb");
     println!("  {on_a} hb_takeover     # and takes it back");
     println!("  tail -f {} {}", log(a), log(b));
+    println!(
+        "  cat {}   # the metrics_file (Prometheus text, rewritten every 5 s)",
+        a.host_path("/var/log/heartbeat.prom")
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    );
     println!("  ip netns exec {} ip -4 addr show eth0", a.netns());
     println!("  ip netns exec {} ping -c 3 {VIP}", lan.client_netns());
     println!("  sudo scripts/demo.sh down   # stop and remove it");

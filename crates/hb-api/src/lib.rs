@@ -13,6 +13,8 @@
 //!   (§7.6), asynchronous delivery (§7.7), named clients' cluster messages
 //!   (§7.8), flow control (§7.9). It returns [`Action`]s for the daemon to
 //!   carry out.
+//! * [`report`]: the operator reports of our extension requests (`cl_status metrics`,
+//!   `cl_status explain`): a snapshot rendered as Prometheus text or plain words.
 //! * [`wire`]: reply encoding (classic text + NUL), the C `sscanf`/`atoi`
 //!   number rules and message dumps for the log.
 //!
@@ -27,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod report;
 pub mod requests;
 pub mod server;
 pub mod table;

@@ -103,6 +103,10 @@ const COMMANDS: &[(&str, Option<&str>, bool, bool)] = &[
     ("rscstatus", Some("m"), true, true),
     ("hbparameter", Some("mp:"), true, true),
     ("test", None, true, false),
+    // heartbeat-rs additions (not in the help screen, which stays the C tool's): see
+    // crate::report.
+    ("metrics", Some("m"), true, false),
+    ("explain", Some("m"), true, true),
 ];
 
 /// Everything a sub-command works with.
@@ -261,8 +265,27 @@ fn dispatch(t: &mut Tool, c: &mut Client, name: &str, sub: &[String], optstr: &s
                 "hblinkstatus" => hblinkstatus(t, c, &operands),
                 "clientstatus" => clientstatus(t, c, &operands),
                 "rscstatus" => rscstatus(t, c),
+                "metrics" => print_report(t, crate::report::metrics(c)),
+                "explain" => {
+                    let json = t.json;
+                    print_report(t, crate::report::explain(c, json))
+                }
                 _ => UNKNOWN_ERROR,
             }
+        }
+    }
+}
+
+/// Prints a report of [`crate::report`] or logs why there is none.
+fn print_report(t: &mut Tool, report: Result<String, crate::ClientError>) -> i32 {
+    match report {
+        Ok(text) => {
+            let _ = t.out.write_all(text.as_bytes());
+            OK
+        }
+        Err(e) => {
+            t.log(&format!("Cannot get the report: {e}"));
+            NORMAL_FAIL
         }
     }
 }

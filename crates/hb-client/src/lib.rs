@@ -9,6 +9,8 @@
 //!   reports, so tools print the same `REASON:` lines.
 //! * [`cl_status`]: the whole `cl_status` command (§8) as a library
 //!   function, so that it can be tested without a process.
+//! * [`report`]: `cl_status metrics` and `cl_status explain` (heartbeat-rs's extension
+//!   requests, or what the standard queries tell about Heartbeat 3.0.6).
 //! * [`getopt`]: GNU `getopt` (argument permutation and messages), which
 //!   `cl_status` option parsing depends on.
 //!
@@ -19,6 +21,7 @@ pub mod cl_status;
 pub mod client;
 pub mod error;
 pub mod getopt;
+pub mod report;
 
 pub use client::{
     socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,

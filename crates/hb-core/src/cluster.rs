@@ -381,6 +381,7 @@ impl Cluster {
                 dead_interval: n.dead_interval,
                 generation: n.track.generation,
                 is_local: i == self.me,
+                last_status: n.last_status,
             })
             .collect()
     }
@@ -401,6 +402,7 @@ impl Cluster {
                     medium: l.name.clone(),
                     medium_index: l.medium,
                     up: l.up,
+                    last_packet: l.last_update,
                 })
             })
             .collect()
@@ -646,6 +648,7 @@ impl Cluster {
         node.heard = false;
         let name = node.name.clone();
         self.reset_track(i);
+        self.counters.node_deaths += 1;
         self.emit(Event::NodeDead { node: name });
     }
 
@@ -678,6 +681,7 @@ impl Cluster {
                 }
             }
             for medium in changed {
+                self.counters.link_deaths += 1;
                 let node = self.nodes[i].name.clone();
                 self.emit(Event::LinkStatus {
                     node,

@@ -15,6 +15,7 @@ pub mod mcp;
 pub mod outbox;
 pub mod paths;
 pub mod reload;
+pub mod report;
 pub mod respawn;
 pub mod restart;
 pub mod sdnotify;

@@ -279,6 +279,7 @@ pub fn emit(prio: Prio, text: &str) {
     if prio == Prio::Debug && l.debug_level == 0 {
         return;
     }
+    crate::report::record_event(prio, text);
     let text = if text.len() > MAX_TEXT {
         let mut end = MAX_TEXT;
         while !text.is_char_boundary(end) {

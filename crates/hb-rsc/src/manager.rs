@@ -245,6 +245,8 @@ pub struct ResourceManager {
     pub(crate) next_id: OpId,
     /// Legacy `ip-request`s we sent: key -> peers that have not answered.
     pub(crate) pending_ip: BTreeMap<String, BTreeSet<String>>,
+    /// Operation counters per group (same order as `groups`), see [`crate::report`].
+    pub(crate) group_stats: Vec<crate::report::GroupCounters>,
 }
 
 impl ResourceManager {
@@ -312,6 +314,7 @@ impl ResourceManager {
             running: None,
             next_id: 1,
             pending_ip: BTreeMap::new(),
+            group_stats: vec![Default::default(); cfg.groups.len()],
         }
     }
 

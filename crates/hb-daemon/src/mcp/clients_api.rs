@@ -37,6 +37,7 @@ pub(super) fn api_view<'a>(
         core,
         hacf,
         resources,
+        report: None,
     }
 }
 

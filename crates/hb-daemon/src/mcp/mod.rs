@@ -224,6 +224,8 @@ pub struct Master {
     restart: bool,
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
+    /// What `cl_status metrics`/`explain` and the metrics file need (crate::report).
+    report: crate::report::ReportState,
 }
 
 impl Master {
@@ -282,6 +284,7 @@ impl Master {
             drops::DROP_REPORT_INTERVAL_MS,
         );
         let mut m = Master {
+            report: crate::report::ReportState::new(&hacf),
             drops,
             reload,
             api,
@@ -402,8 +405,15 @@ impl Master {
                     }
                     t if crate::api::Endpoint::conn_of(t).is_some() => {
                         if let Some(id) = crate::api::Endpoint::conn_of(t) {
+                            let (now_ms, api_clients) = (self.now(), self.api.connections());
                             let actions = {
-                                let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                                let mut view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+                                view.report = Some(crate::report::Sources {
+                                    rsc: self.rsc.as_ref(),
+                                    state: &self.report,
+                                    api_clients,
+                                    now_ms,
+                                });
                                 self.api.readable(id, &view)
                             };
                             self.api_actions(actions);
@@ -514,6 +524,9 @@ impl Master {
             };
             self.api_actions(actions);
         }
+        if let Some(path) = self.report.metrics_due(now) {
+            self.write_metrics_file(&path, now);
+        }
         if self.final_phase_at.is_some_and(|f| now >= f) {
             self.final_phase_at = None;
             let n = self.clients.len();
@@ -617,6 +630,7 @@ impl Master {
                 logging::emit(level, &text);
             }
         }
+        self.report.observe(&self.core);
         let now = self.now();
         match &ev {
             Event::NodeStatus { node, old, new } => {
@@ -664,6 +678,25 @@ impl Master {
             Event::LocalHeartbeatLost => self.request_restart(0),
             Event::PartitionHealed { .. } if self.rsc.is_some() => self.request_restart(2_000),
             _ => {}
+        }
+    }
+
+    /// Rewrites the `metrics_file` (crate::report).
+    fn write_metrics_file(&mut self, path: &std::path::Path, now: u64) {
+        let text = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            let src = crate::report::Sources {
+                rsc: self.rsc.as_ref(),
+                state: &self.report,
+                api_clients: self.api.connections(),
+                now_ms: now,
+            };
+            let snapshot =
+                crate::report::snapshot(&self.core, &self.hacf, &src, view.resources.as_str());
+            hb_api::report::render_metrics(&snapshot)
+        };
+        if let Some((prio, line)) = self.report.write_metrics(path, &text) {
+            logging::emit(prio, &line);
         }
     }
 
