@@ -59,7 +59,7 @@ pub struct CoreConfig {
 }
 
 impl CoreConfig {
-    /// A configuration with the protocol defaults of protocol.md §12 for
+    /// A configuration with the protocol defaults of docs/protocol.md §12 for
     /// everything but identity, membership, media and keys: keepalive 1 s,
     /// deadtime 30 s, warntime 15 s, initdead 30 s, deadping 30 s,
     /// max_rexmit_delay 250 ms, hopfudge 1, inner auth on.

@@ -1,4 +1,4 @@
-//! Whole-message compression on receive (protocol.md §3.4).
+//! Whole-message compression on receive (docs/protocol.md §3.4).
 //!
 //! A sender whose message would exceed `MAXMSG` (or, in "traditional" mode,
 //! a threshold) replaces it by a message carrying the compressed encoding in
