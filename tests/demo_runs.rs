@@ -65,6 +65,96 @@ fn millis_after(out: &str, prefix: &str) -> Result<u64> {
         .ok_or_else(|| Error::Invalid(format!("no line `{prefix} N ms` in:\n{out}")))
 }
 
+/// The text between `from` and the next `==>` heading.
+fn section<'a>(out: &'a str, from: &str) -> Result<&'a str> {
+    let start = out
+        .find(from)
+        .ok_or_else(|| Error::Invalid(format!("no section {from:?} in:\n{out}")))?;
+    let rest = &out[start + from.len()..];
+    Ok(rest.find("==>").map_or(rest, |end| &rest[..end]))
+}
+
+/// What `cl_status explain` printed on one node within a section.
+fn explain_of<'a>(section: &'a str, node: &str) -> Result<&'a str> {
+    let marker = format!("[{node}]$ cl_status explain\n");
+    let start = section
+        .find(&marker)
+        .ok_or_else(|| Error::Invalid(format!("no explain of {node} in:\n{section}")))?;
+    let rest = &section[start + marker.len()..];
+    Ok(rest.find("$ cl_status").map_or(rest, |end| &rest[..end]))
+}
+
+fn expect(text: &str, wanted: &[&str], what: &str) -> Result<()> {
+    for w in wanted {
+        check(
+            text.contains(w),
+            &format!("{what}: expected {w:?} in:\n{text}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// `cl_status explain` on both nodes, before the crash, on the survivor after it, and on
+/// both after the failback, says who holds the VIP group and why.
+fn explain_says_the_right_thing(out: &str) -> Result<()> {
+    const GROUP: &str = "IPaddr2::198.18.0.100/24/eth0 (home nodea)";
+    let before = section(out, "cl_status explain before the crash")?;
+    expect(
+        explain_of(before, "nodea")?,
+        &[
+            "heartbeat-rs ",
+            "on nodea: this node is active.",
+            &format!("{GROUP}: HELD here: this is its home node."),
+            "nodeb: active",
+            "nodeb via eth0: up; last packet ",
+            "keepalive 200 ms",
+            "deadtime 1000 ms",
+            "initdead 2000 ms",
+            "auto_failback on",
+            "Last cluster events:",
+        ],
+        "nodea before the crash",
+    )?;
+    expect(
+        explain_of(before, "nodeb")?,
+        &[&format!(
+            "{GROUP}: not held here: its home node nodea runs it."
+        )],
+        "nodeb before the crash",
+    )?;
+    let crash = explain_of(
+        section(out, "cl_status explain on nodeb after the crash")?,
+        "nodeb",
+    )?;
+    expect(
+        crash,
+        &[
+            &format!(
+                "{GROUP}: HELD here: its home node nodea is dead: this node took it over (nodea dead since "
+            ),
+            "this node holds every group (getrsc: all)",
+            "nodea: DEAD since ",
+            "nodea via eth0: DEAD; last packet ",
+            "WARN: node nodea: is dead",
+        ],
+        "nodeb after the crash",
+    )?;
+    let back = section(out, "cl_status explain after the failback")?;
+    expect(
+        explain_of(back, "nodea")?,
+        &[&format!("{GROUP}: HELD here: this is its home node.")],
+        "nodea after the failback",
+    )?;
+    expect(
+        explain_of(back, "nodeb")?,
+        &[
+            &format!("{GROUP}: not held here: its home node nodea runs it."),
+            "nodea: active since ",
+        ],
+        "nodeb after the failback",
+    )
+}
+
 /// A private directory under /tmp, removed on drop.
 struct TmpDir(PathBuf);
 
@@ -173,6 +263,7 @@ fn the_demo_runs_from_a_private_clone_under_tmp_without_the_heartbeat_package() 
         stdout.contains("failback: the VIP answers from nodea again"),
         &format!("the failback is shown:\n{all}"),
     )?;
+    explain_says_the_right_thing(&stdout)?;
     // deadtime 1 s, keepalive 200 ms: death is declared a deadtime after the last heartbeat
     // heard, which left nodea up to a keepalive before the crash; so never before 800 ms, and
     // never many deadtimes later.

@@ -65,7 +65,24 @@ impl Demo<'_> {
         show(node, &full)
     }
 
+    /// Waits (at most 15 s) until no node reports a resource transition (`cl_status
+    /// rscstatus`), so that explain describes a settled cluster.
+    fn settle(&self, nodes: &[&Node]) {
+        let settled = |node: &&Node| {
+            node.exec(&[self.cl_status.as_str(), "rscstatus"])
+                .is_ok_and(|o| {
+                    let text = String::from_utf8_lossy(&o.stdout);
+                    o.status.success() && !text.contains("transition")
+                })
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !nodes.iter().all(settled) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn explain_all(&self, when: &str) -> Result<()> {
+        self.settle(&self.lan.nodes().iter().collect::<Vec<_>>());
         say(&format!("cl_status explain {when}"));
         for node in self.lan.nodes() {
             self.cl_status(node, &["explain"])?;
@@ -211,6 +228,7 @@ fn run(keep: bool) -> Result<()> {
     }) {
         println!("{line}");
     }
+    demo.settle(&[b]);
     say("cl_status explain on nodeb after the crash");
     demo.cl_status(b, &["explain"])?;
 

@@ -35,8 +35,8 @@ pub struct NodeSnap {
     pub kind: NodeType,
     /// `init`, `up`, `active`, `dead`, `ping`.
     pub status: String,
-    /// `weight` (100 unless configured).
-    pub weight: i32,
+    /// `weight` (100 unless configured), if known.
+    pub weight: Option<i32>,
     /// This node.
     pub is_local: bool,
     /// Wall-clock time (s since the epoch) its status last changed, if known.
@@ -268,13 +268,13 @@ pub fn render_metrics(s: &Snapshot) -> String {
             );
         }
     }
-    f.head("heartbeat_node_weight", "gauge", "The node's weight.");
-    for n in &s.nodes {
-        f.sample(
-            "heartbeat_node_weight",
-            &[("node", &n.name)],
-            f64::from(n.weight),
-        );
+    if s.nodes.iter().any(|n| n.weight.is_some()) {
+        f.head("heartbeat_node_weight", "gauge", "The node's weight.");
+        for n in &s.nodes {
+            if let Some(w) = n.weight {
+                f.sample("heartbeat_node_weight", &[("node", &n.name)], f64::from(w));
+            }
+        }
     }
     if s.nodes.iter().any(|n| n.last_status_age.is_some()) {
         f.head(
@@ -729,7 +729,7 @@ pub fn render_explain_json(s: &Snapshot) -> String {
                 js(n.kind.as_str()),
                 js(&n.status),
                 n.is_local,
-                n.weight,
+                jopt(n.weight, |w| w.to_string()),
                 jopt(n.status_since, |v| v.to_string()),
                 jopt(n.last_status_age, jf),
                 jopt(n.dead_interval, jf)
@@ -784,7 +784,7 @@ mod tests {
                     name: "nodea".into(),
                     kind: NodeType::Normal,
                     status: "dead".into(),
-                    weight: 100,
+                    weight: Some(100),
                     is_local: false,
                     status_since: Some(1_000_000),
                     last_status_age: Some(61.25),
@@ -794,7 +794,7 @@ mod tests {
                     name: "nodeb".into(),
                     kind: NodeType::Normal,
                     status: "active".into(),
-                    weight: 100,
+                    weight: Some(100),
                     is_local: true,
                     status_since: None,
                     last_status_age: Some(0.2),

@@ -11,6 +11,11 @@ use hb_api::NodeType;
 use crate::client::Client;
 use crate::error::ClientError;
 
+/// How long `cl_status metrics|explain` may take before it gives up (exit code 12, like the
+/// other sub-commands after 5 s): Heartbeat 3.0.6 answers about one API request per
+/// keepalive, and the fallback needs a dozen.
+pub const ALARM: std::time::Duration = std::time::Duration::from_secs(40);
+
 /// What the standard API cannot tell about Heartbeat 3.0.6.
 const NOT_FROM_STANDARD_API: &[&str] = &[
     "packet, retransmission, drop and late-heartbeat counters (heartbeat-rs only)",
@@ -19,6 +24,7 @@ const NOT_FROM_STANDARD_API: &[&str] = &[
     "the resource groups and why each is held (haresources is not in the API): only the \
      local/foreign sets",
     "child process restarts, API clients and scheduling pauses (heartbeat-rs only)",
+    "node weights (not queried: Heartbeat 3.0.6 answers one query per keepalive)",
     "the last cluster events (see the log, e.g. /var/log/ha-log)",
 ];
 
@@ -71,7 +77,6 @@ fn standard_snapshot(c: &mut Client) -> Result<Snapshot, ClientError> {
             Some(s) => s,
             None => c.node_status(&n.name)?,
         };
-        let weight = c.node_weight(&n.name).unwrap_or(100);
         for l in c.links(&n.name)? {
             let up = c.link_status(&n.name, &l.name).is_ok_and(|s| s == "up");
             links.push(LinkSnap {
@@ -86,7 +91,8 @@ fn standard_snapshot(c: &mut Client) -> Result<Snapshot, ClientError> {
             name: n.name,
             kind,
             status,
-            weight,
+            // One query per node and keepalive is too slow to spend on weights.
+            weight: None,
             status_since: None,
             last_status_age: None,
             dead_interval: None,
@@ -98,21 +104,18 @@ fn standard_snapshot(c: &mut Client) -> Result<Snapshot, ClientError> {
         Err(_) => None,
     };
     let mut timings = Vec::new();
-    for name in [
-        "keepalive",
-        "deadtime",
-        "warntime",
-        "initdead",
-        "deadping",
-        "auto_failback",
-        "udpport",
-        "baud",
-    ] {
+    if let Some(mode) = &mode {
+        timings.push(("auto_failback".to_string(), mode.clone()));
+    }
+    for name in ["keepalive", "deadtime", "warntime", "initdead"] {
         if let Some(v) = param(c, name) {
             timings.push((name.to_string(), v));
         }
     }
-    let version = param(c, "hbversion").unwrap_or_else(|| "unknown".into());
+    // Heartbeat 3.0.6 decorates it: `3.0.6 (node: <build hash>)`.
+    let version = param(c, "hbversion")
+        .and_then(|v| v.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into());
     Ok(Snapshot {
         implementation: "heartbeat".into(),
         version: format!(

@@ -204,7 +204,7 @@ pub fn snapshot(core: &Cluster, hacf: &HaCf, src: &Sources, rsc_hold: &str) -> S
             } else {
                 NodeType::Normal
             },
-            weight: 100,
+            weight: Some(100),
             is_local: n.is_local,
             status_since: src.state.since.get(&n.name).map(|(_, t)| *t),
             last_status_age: n.last_status.map(age),
