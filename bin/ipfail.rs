@@ -15,20 +15,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hb_client::{Client, SignOnOptions};
-use hb_daemon::logging::{self, LogTargets};
+use hb_log::LogTargets;
 use hb_proto::Message;
 use nix::sys::signal::Signal;
 
-#[path = "ipfail/logic.rs"]
-mod logic;
-
-use logic::{Heartbeat, Ipfail, Prio};
+use hb_tools::ipfail::logic::{self, Heartbeat, Ipfail, Prio};
 
 /// How often the main loop wakes up without input (the C 1-s poll timer).
 const POLL: Duration = Duration::from_secs(1);
 
 fn log(prio: Prio, text: &str) {
-    logging::emit(prio, text);
+    hb_log::emit(prio, text);
 }
 
 /// Logs `what` and the API's reason, and exits with `code`.
@@ -51,9 +48,10 @@ fn init_logging() {
         syslog_format: var("HA_syslogmsgfmt")
             .and_then(|v| logic::parse_boolean(&v))
             .unwrap_or(true),
+        syslog_socket: None,
     };
     let debug = var("HA_debug").and_then(|d| d.parse().ok()).unwrap_or(0u32);
-    logging::init("ipfail", targets, debug.max(1));
+    hb_log::init("ipfail", targets, debug.max(1));
 }
 
 /// The API side of [`Heartbeat`].
@@ -201,7 +199,7 @@ fn main() {
     };
     let (mut api, mut ipfail) = start();
     log(Prio::Debug, "Waiting for messages...");
-    logging::set_stderr(false);
+    hb_log::set_stderr(false);
     let t0 = Instant::now();
     let now = || u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
     loop {

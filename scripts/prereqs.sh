@@ -31,6 +31,8 @@ REQUIREMENTS=(
     "pacemaker-cli-utils crm_verify"
     "prometheus promtool"
     "stress-ng stress-ng"
+    # C++ compiler: libfuzzer-sys's build script, run by test.sh's cargo check of fuzz/.
+    "g++ c++"
 )
 
 # What the demo needs: our build runs the cluster, iproute2 builds the namespaces.

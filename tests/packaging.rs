@@ -40,10 +40,7 @@ fn debug_bin(name: &str) -> PathBuf {
 }
 
 fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the packaging tests must run as root (dpkg --root, network namespaces): sudo scripts/test.sh"
-    );
+    hb_testutil::require_root("dpkg --root, network namespaces");
 }
 
 /// Runs `cmd` with a time bound; kills it (by PID) when the bound is exceeded.

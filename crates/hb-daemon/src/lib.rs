@@ -5,8 +5,13 @@
 //! Start with [`cli::main`] → [`startup::start`] → [`mcp::Master::run`].
 #![deny(missing_docs)]
 
+/// `hb_log!(Prio::Info, "Link {}:{} up.", node, medium)`: see [`hb_log::hb_log`].
+pub use hb_log::hb_log;
+
 pub mod api;
+pub mod args;
 pub mod cli;
+pub mod config_load;
 pub mod control;
 pub mod exit_status;
 pub mod fifo_reader;
@@ -14,6 +19,7 @@ pub mod logging;
 pub mod mcp;
 pub mod outbox;
 pub mod paths;
+pub mod realtime;
 pub mod reload;
 pub mod report;
 pub mod respawn;
@@ -22,3 +28,4 @@ pub mod sdnotify;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod version;

@@ -7,9 +7,8 @@
 //! same directory, then renamed over the target, so node_exporter's textfile collector never
 //! reads half a file. No socket is opened for it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use hb_api::report::{GroupSnap, LinkSnap, NodeSnap, Packets, Pauses, Resources, Snapshot};
 use hb_api::NodeType;
@@ -21,26 +20,6 @@ use crate::logging::Prio;
 
 /// How often the metrics file is rewritten.
 pub const METRICS_INTERVAL_MS: u64 = 5_000;
-/// Cluster events kept for `cl_status explain`.
-const EVENTS_KEPT: usize = 12;
-
-/// The last log lines at `info` or above (the cluster's events as the log tells them).
-static EVENTS: Mutex<VecDeque<(u64, String)>> = Mutex::new(VecDeque::new());
-
-/// Remembers a log line for `cl_status explain` (called by the logger for every line).
-pub fn record_event(prio: Prio, text: &str) {
-    if prio == Prio::Debug {
-        return;
-    }
-    let Ok(mut events) = EVENTS.lock() else {
-        return;
-    };
-    if events.len() == EVENTS_KEPT {
-        events.pop_front();
-    }
-    events.push_back((wall_now(), format!("{}: {text}", prio.as_str())));
-}
-
 fn wall_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -284,16 +263,13 @@ pub fn snapshot(core: &Cluster, hacf: &HaCf, src: &Sources, rsc_hold: &str) -> S
             ms(core.advertised_deadtime()),
         ),
     ];
-    let events = EVENTS
-        .lock()
-        .map(|e| e.iter().cloned().collect())
-        .unwrap_or_default();
+    let events = hb_log::recent_lines();
     Snapshot {
         implementation: "heartbeat-rs".into(),
         version: format!(
             "{} (protocol {})",
             env!("CARGO_PKG_VERSION"),
-            crate::cli::HB_VERSION
+            crate::version::HB_VERSION
         ),
         local: core.node_name().to_string(),
         wall_now: wall_now(),

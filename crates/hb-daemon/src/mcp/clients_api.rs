@@ -9,11 +9,11 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
 
-use super::*;
-use crate::logging::{self};
+use super::Master;
+use crate::logging;
 
 /// What API clients see: the engine, the configuration, the resources.
-pub(super) fn api_view<'a>(
+fn api_view<'a>(
     core: &'a Cluster,
     hacf: &'a HaCf,
     rsc: Option<&ResourceManager>,
@@ -42,6 +42,57 @@ pub(super) fn api_view<'a>(
 }
 
 impl Master {
+    /// A client connects to the registration socket.
+    pub(super) fn on_api_listen(&mut self) {
+        let actions = self.api.accept(self.poll.registry());
+        self.api_actions(actions);
+    }
+
+    /// A client's connection has input.
+    pub(super) fn on_api_readable(&mut self, id: hb_api::ConnId) {
+        let (now_ms, api_clients) = (self.now(), self.api.connections());
+        let actions = {
+            let mut view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            // Our extension requests (cl_status metrics / explain) need more.
+            view.report = Some(crate::report::Sources {
+                rsc: self.rsc.as_ref(),
+                state: &self.report,
+                api_clients,
+                now_ms,
+            });
+            self.api.readable(id, &view)
+        };
+        self.api_actions(actions);
+    }
+
+    /// Rewrites the `metrics_file` (crate::report).
+    pub(super) fn write_metrics_file(&mut self, path: &std::path::Path, now: u64) {
+        let text = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            let src = crate::report::Sources {
+                rsc: self.rsc.as_ref(),
+                state: &self.report,
+                api_clients: self.api.connections(),
+                now_ms: now,
+            };
+            let snapshot =
+                crate::report::snapshot(&self.core, &self.hacf, &src, view.resources.as_str());
+            hb_api::report::render_metrics(&snapshot)
+        };
+        if let Some((prio, line)) = self.report.write_metrics(path, &text) {
+            logging::emit(prio, &line);
+        }
+    }
+
+    /// Drops the clients whose process vanished (docs/behaviour.md §1.8).
+    pub(super) fn api_audit(&mut self) {
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            self.api.server.audit(&view)
+        };
+        self.api_actions(actions);
+    }
+
     pub(super) fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
         if !self.api.is_open() {
             return;

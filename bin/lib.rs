@@ -1,0 +1,10 @@
+//! The tools' shared code, as a library the thin mains link: the admin
+//! commands (`hb_standby`, `hb_takeover`, and `hb-mangen` for their man
+//! pages) and ipfail's decision logic.
+
+pub mod admin;
+
+/// `ipfail` (docs/behaviour.md §9).
+pub mod ipfail {
+    pub mod logic;
+}
