@@ -104,7 +104,7 @@ pub fn stage_binaries(from_dir: &Path, to_dir: &Path) -> Result<()> {
 
 /// The staging directory of this process, filled once from `built_dir` (later calls return
 /// the same directory, whatever `built_dir`).
-pub(crate) fn process_stage(built_dir: &Path) -> Result<PathBuf> {
+pub fn process_stage(built_dir: &Path) -> Result<PathBuf> {
     static STAGE: OnceLock<std::result::Result<PathBuf, String>> = OnceLock::new();
     STAGE
         .get_or_init(|| {
