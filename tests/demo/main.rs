@@ -253,6 +253,7 @@ fn run(keep: bool) -> Result<()> {
     } else {
         say("tearing everything down");
         drop(lan);
+        hb_tests::stage::remove_process_stage();
     }
     say("measured");
     println!(

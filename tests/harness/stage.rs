@@ -118,6 +118,13 @@ pub fn process_stage(built_dir: &Path) -> Result<PathBuf> {
         .map_err(Error::Invalid)
 }
 
+/// Removes this process's staging directory (a program that ends on its own, like the demo;
+/// test processes leave theirs to the next one's clean-up).
+pub fn remove_process_stage() {
+    let dir = base_dir().join(format!("{STAGE_PREFIX}{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Removes `stage-<pid>` directories of processes that no longer exist.
 fn remove_stale_stages(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
