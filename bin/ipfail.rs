@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hb_client::{Client, SignOnOptions};
-use hb_log::LogTargets;
 use hb_proto::Message;
 use nix::sys::signal::Signal;
 
@@ -39,19 +38,7 @@ fn fail(what: &str, reason: &dyn std::fmt::Display, code: i32) -> ! {
 /// lower-case `HA_*` variables heartbeat exports; debug lines always go to
 /// the debug file (as the C ipfail's do).
 fn init_logging() {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let targets = LogTargets {
-        logfile: var("HA_logfile").map(PathBuf::from),
-        debugfile: var("HA_debugfile").map(PathBuf::from),
-        facility: var("HA_logfacility").and_then(|f| hb_config::value::facility_code(&f)),
-        stderr: true,
-        syslog_format: var("HA_syslogmsgfmt")
-            .and_then(|v| logic::parse_boolean(&v))
-            .unwrap_or(true),
-        syslog_socket: None,
-    };
-    let debug = var("HA_debug").and_then(|d| d.parse().ok()).unwrap_or(0u32);
-    hb_log::init("ipfail", targets, debug.max(1));
+    hb_tools::client::log::init("ipfail", None, 1);
 }
 
 /// The API side of [`Heartbeat`].

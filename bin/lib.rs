@@ -4,6 +4,11 @@
 
 pub mod admin;
 
+/// What heartbeat's client programs (ipfail, dopd, drbd-peer-outdater) share.
+pub mod client {
+    pub mod log;
+}
+
 /// `ipfail` (docs/behaviour.md §9).
 pub mod ipfail {
     pub mod logic;

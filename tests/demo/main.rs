@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use hb_tests::probe::{self, Mac, Probe};
-use hb_tests::{Auth, ConfigBuilder, Daemon, HaDir, Lan, LanSetup, LanSpec, Node};
+use hb_tests::{Daemon, HaDir, Lan, LanSetup, LanSpec, Node};
 
-const VIP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(198, 18, 0, 100);
+const VIP: std::net::Ipv4Addr = hb_tests::DEMO_VIP;
 /// The name of a cluster left running by `--keep` (namespaces `hbdemo-a`, ...);
 /// `$HB_DEMO_NAME` overrides it (tests, so that they never touch a user's demo).
 fn kept_name() -> String {
@@ -145,14 +145,11 @@ fn run(keep: bool) -> Result<()> {
         lan: &lan,
         cl_status: ours.tool("cl_status")?.display().to_string(),
     };
-    let config = ConfigBuilder::new(&lan.node_names())
-        .timings("200ms", "1", "600ms", "2")
-        .bcast("eth0")
-        .auth(Auth::Sha1("heartbeat-rs demo".into()))
-        .auto_failback("on")
-        .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
-        .extra("metrics_file /var/log/heartbeat.prom")
-        .build();
+    let mut config = hb_tests::demo_config(&lan.node_names());
+    // heartbeat-rs only: the Prometheus text file, rewritten every 5 s.
+    config
+        .ha_cf
+        .push_str("metrics_file /var/log/heartbeat.prom\n");
     println!("ha.cf:\n{}", config.ha_cf);
     println!("haresources:\n{}", config.haresources);
     let (a, b) = (lan.node(0), lan.node(1));

@@ -14,6 +14,7 @@
 
 mod config;
 mod daemon;
+mod demo_config;
 mod error;
 mod fault;
 mod flood;
@@ -21,6 +22,7 @@ mod lan;
 mod netns_io;
 mod node;
 mod nodefs;
+pub mod pacemaker;
 mod pcap;
 mod prereq;
 pub mod probe;
@@ -30,10 +32,12 @@ mod relay;
 mod scenario;
 mod serial;
 pub mod stage;
+mod standin;
 mod wait;
 
 pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
 pub use daemon::Daemon;
+pub use demo_config::{demo_config, DEMO_VIP};
 pub use error::{Error, Result};
 pub use fault::Direction;
 pub use flood::{Flood, FloodReport, MAX_FLOOD};
@@ -54,4 +58,5 @@ pub use scenario::{
     assert_no_failure, failure_lines, log_mark, ours, pid_titled, titles, wait_active,
 };
 pub use serial::{SerialCable, SERIAL_DEVICE};
+pub use standin::STAND_IN_DIR;
 pub use wait::{wait_for, wait_until};

@@ -3,7 +3,7 @@
 //! A node has a private `/tmp` and `/run`, and the unprivileged users the tests run commands as
 //! (`hacluster`, `nobody`) cannot enter a checkout under a 0700 home directory.  So nothing a
 //! node runs is taken from the checkout: [`crate::Daemon::ours`] copies our binaries
-//! (`heartbeat`, `cl_status`, `hb_standby`, `hb_takeover`, `ipfail`) into a staging
+//! (`heartbeat`, `cl_status`, `hb_standby`, `hb_takeover`, `ipfail`, `dopd`, ...) into a staging
 //! directory under the harness's base directory (`/var/tmp/hb-tests`, see [`base_dir`]) whose
 //! every component is 0755, and hands out the staged paths.  Copies, not symlinks: a symlink
 //! would still resolve into the private checkout.
@@ -19,13 +19,16 @@ use std::sync::OnceLock;
 use crate::error::{io_err, Error, Result};
 
 /// Our binaries that tests and the demo run; every one that exists next to `heartbeat` is
-/// staged (cl_status and the admin tools are found as the daemon's siblings).
+/// staged (the tools are found as the daemon's siblings). A new binary that runs inside a
+/// node belongs here.
 pub const STAGED_BINARIES: &[&str] = &[
     "heartbeat",
     "cl_status",
     "hb_standby",
     "hb_takeover",
     "ipfail",
+    "dopd",
+    "drbd-peer-outdater",
 ];
 
 /// Name prefix of per-process staging directories in [`base_dir`].

@@ -11,6 +11,8 @@
 //!   function, so that it can be tested without a process.
 //! * [`report`]: `cl_status metrics` and `cl_status explain` (heartbeat-rs's extension
 //!   requests, or what the standard queries tell about Heartbeat 3.0.6).
+//! * [`dopd`]: DRBD's outdate-peer daemon and `drbd-peer-outdater`, their
+//!   messages, state and exit codes (the binaries are in `bin/`).
 //! * [`getopt`]: GNU `getopt` (argument permutation and messages), which
 //!   `cl_status` option parsing depends on.
 //!
@@ -19,11 +21,12 @@
 
 pub mod cl_status;
 pub mod client;
+pub mod dopd;
 pub mod error;
 pub mod getopt;
 pub mod report;
 
 pub use client::{
-    socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,
+    ipc_frame, socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,
 };
 pub use error::{ClientError, SignOnError};

@@ -194,10 +194,11 @@ impl ResourceManager {
 
     /// Why each group is or is not held here.
     pub fn report(&self) -> RscReport {
-        let busy = self.running.is_some() || !self.queue.is_empty();
-        let standby = match self.going_standby {
+        let busy = self.jobs.running.is_some() || !self.jobs.queue.is_empty();
+        let standby = match self.standby.state {
             Standby::Not => self
-                .standby_deadline
+                .standby
+                .deadline
                 .map(|_| "waiting for the peer's reply"),
             Standby::Me => Some("this node is giving groups to the peer"),
             Standby::Other => Some("the peer is giving groups to this node"),
@@ -213,7 +214,7 @@ impl ResourceManager {
                 let home_dead = home_status == Some("dead");
                 let reason = if !self.comm_up {
                     Reason::WaitingForComm
-                } else if self.shutdown_in_progress {
+                } else if self.shutdown.in_progress {
                     Reason::ShuttingDown
                 } else if g.held {
                     if g.local {
@@ -242,7 +243,7 @@ impl ResourceManager {
                 } else if g.local {
                     // The peer's set speaks for the peer: our groups are its "foreign".
                     match self.peer_name() {
-                        Some(peer) if self.other_holds.intersects(RscSet::FOREIGN) => {
+                        Some(peer) if self.nice.other_holds.intersects(RscSet::FOREIGN) => {
                             Reason::PeerHoldsOurs { peer }
                         }
                         _ => Reason::OursNotHeld,
@@ -275,7 +276,7 @@ impl ResourceManager {
                 AutoFailback::Off => "off",
                 AutoFailback::Legacy => "legacy",
             },
-            state: match self.rstate {
+            state: match self.nice.rstate {
                 RState::Init => "init",
                 RState::Starting => "starting",
                 RState::BothStarting => "both starting",
@@ -284,7 +285,7 @@ impl ResourceManager {
                 RState::Shutdown => "shutting down",
             },
             standby,
-            peer_holds: self.nice().then(|| self.other_holds.as_str()),
+            peer_holds: self.nice().then(|| self.nice.other_holds.as_str()),
             groups,
         }
     }
