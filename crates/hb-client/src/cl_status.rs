@@ -150,6 +150,9 @@ pub fn run(args: &[String], opts: &Options, out: &mut dyn Write, err: &mut dyn W
     if let (Some(e), true) = (&failure, needs_signon) {
         tool.log("Cannot signon with heartbeat");
         tool.log(&format!("REASON: {e}"));
+        if name == "explain" {
+            tool.print(crate::report::NO_API);
+        }
         return NORMAL_FAIL;
     }
     let rc = match (name, client.as_mut()) {

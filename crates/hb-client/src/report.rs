@@ -16,6 +16,11 @@ use crate::error::ClientError;
 /// keepalive, and the fallback needs a dozen.
 pub const ALARM: std::time::Duration = std::time::Duration::from_secs(40);
 
+/// What `cl_status explain` says when the daemon does not answer at all.
+pub const NO_API: &str = "heartbeat does not answer on its API socket: it is not running here, or \
+it is still waiting for its peers (up to initdead after its start); the socket opens once \
+cluster communication is up. Look at the log (e.g. /var/log/ha-log) meanwhile.";
+
 /// What the standard API cannot tell about Heartbeat 3.0.6.
 const NOT_FROM_STANDARD_API: &[&str] = &[
     "packet, retransmission, drop and late-heartbeat counters (heartbeat-rs only)",
