@@ -395,6 +395,7 @@ impl Cluster {
                 dead_interval: n.dead_interval,
                 generation: n.track.generation,
                 is_local: i == self.me,
+                last_status: n.last_status,
             })
             .collect()
     }
@@ -415,6 +416,7 @@ impl Cluster {
                     medium: l.name.clone(),
                     medium_index: l.medium,
                     up: l.up,
+                    last_packet: l.last_update,
                 })
             })
             .collect()
@@ -663,6 +665,7 @@ impl Cluster {
         node.heard = false;
         let name = node.name.clone();
         self.reset_track(i);
+        self.counters.node_deaths += 1;
         self.emit(Event::NodeDead { node: name });
     }
 
@@ -695,6 +698,7 @@ impl Cluster {
                 }
             }
             for medium in changed {
+                self.counters.link_deaths += 1;
                 let node = self.nodes[i].name.clone();
                 self.emit(Event::LinkStatus {
                     node,

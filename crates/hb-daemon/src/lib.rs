@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod paths;
 pub mod realtime;
 pub mod reload;
+pub mod report;
 pub mod respawn;
 pub mod restart;
 pub mod sdnotify;

@@ -106,6 +106,7 @@ pub(crate) mod jobs;
 mod manager;
 mod nice;
 pub mod notify;
+pub mod report;
 mod set;
 mod standby;
 mod takeover;

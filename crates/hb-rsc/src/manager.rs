@@ -309,6 +309,8 @@ pub struct ResourceManager {
     pub(crate) shutdown: ShutdownState,
     pub(crate) jobs: JobQueue,
     pub(crate) fencing: crate::fencing::Fencing,
+    /// Operation counters per group (same order as `groups`), see [`crate::report`].
+    pub(crate) group_stats: Vec<crate::report::GroupCounters>,
 }
 
 impl ResourceManager {
@@ -359,6 +361,7 @@ impl ResourceManager {
             shutdown: ShutdownState::default(),
             jobs: JobQueue::new(),
             fencing: crate::fencing::Fencing::default(),
+            group_stats: vec![Default::default(); cfg.groups.len()],
         }
     }
 

@@ -112,6 +112,8 @@ pub struct Master {
     restart: bool,
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
+    /// What `cl_status metrics`/`explain` and the metrics file need (crate::report).
+    report: crate::report::ReportState,
 }
 
 impl Master {
@@ -175,6 +177,7 @@ impl Master {
             drops::DROP_REPORT_INTERVAL_MS,
         );
         let mut m = Master {
+            report: crate::report::ReportState::new(&hacf),
             drops,
             reload,
             api,
@@ -410,6 +413,9 @@ impl Master {
         if self.api.is_open() && now >= self.next_audit {
             self.next_audit = now + API_AUDIT_MS;
             self.api_audit();
+        }
+        if let Some(path) = self.report.metrics_due(now) {
+            self.write_metrics_file(&path, now);
         }
         if self.final_phase_at.is_some_and(|f| now >= f) {
             self.final_phase_at = None;
