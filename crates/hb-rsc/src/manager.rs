@@ -245,6 +245,8 @@ pub struct ResourceManager {
     pub(crate) next_id: OpId,
     /// Legacy `ip-request`s we sent: key -> peers that have not answered.
     pub(crate) pending_ip: BTreeMap<String, BTreeSet<String>>,
+    /// Started by a quick restart holding its groups (see `resume.rs`).
+    pub(crate) resumed: bool,
 }
 
 impl ResourceManager {
@@ -312,6 +314,7 @@ impl ResourceManager {
             running: None,
             next_id: 1,
             pending_ip: BTreeMap::new(),
+            resumed: false,
         }
     }
 
@@ -337,6 +340,11 @@ impl ResourceManager {
             self.set_status(n, "active");
         }
         self.set_status(&self.local.clone(), "active");
+        if self.resumed {
+            self.comm_up_resumed();
+            self.after_input(now);
+            return;
+        }
         if self.giveup_started {
             self.pump();
             return;

@@ -39,6 +39,7 @@ mod children;
 mod clients_api;
 mod drops;
 mod events;
+mod quick_restart;
 mod resources;
 mod shutdown;
 mod signals;
@@ -102,6 +103,8 @@ pub struct Master {
     restart: bool,
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
+    /// A quick restart (changed ha.cf) under way.
+    quick_restart: Option<quick_restart::QuickRestart>,
 }
 
 impl Master {
@@ -171,6 +174,7 @@ impl Master {
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,
             restart: false,
+            quick_restart: None,
             paths,
             hacf,
             node,
@@ -313,6 +317,9 @@ impl Master {
         if let Some(r) = self.restart_at {
             t = t.min(r);
         }
+        if let Some(q) = self.quick_restart {
+            t = t.min(q.due());
+        }
         for m in &self.media {
             if let Some(r) = m.retry_at {
                 t = t.min(r);
@@ -369,6 +376,9 @@ impl Master {
             self.restart = true;
             hb_log!(Prio::Info, "Heartbeat restart triggered.");
             self.begin_shutdown();
+        }
+        if self.quick_restart.is_some_and(|q| now >= q.due()) {
+            self.quick_restart_tick();
         }
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
             logging::emit(level, &text);
