@@ -104,7 +104,7 @@ pub struct Master {
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
     /// A quick restart (changed ha.cf) under way.
-    quick_restart: Option<quick_restart::QuickRestart>,
+    quick_restart: Option<slots::QuickRestart>,
 }
 
 impl Master {

@@ -4,7 +4,7 @@
 //! the new image (`-R -C <held>`, see [`crate::quick_restart`]). The new
 //! image calls [`Master::resume`].
 
-use super::slots::Shutdown;
+use super::slots::{QuickRestart, Shutdown};
 use super::Master;
 use crate::hb_log;
 use crate::logging::Prio;
@@ -14,24 +14,6 @@ const RETRY_MS: u64 = 500;
 /// Between advertising the longer deadtime and stopping the children, so
 /// the status carrying it leaves through the write children first.
 const ANNOUNCE_MS: u64 = 100;
-
-/// Progress of a requested quick restart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum QuickRestart {
-    /// Waiting for comm up or for resource activity to settle; check again then.
-    Delayed(u64),
-    /// The longer deadtime was advertised; stop the children then.
-    Stopping(u64),
-}
-
-impl QuickRestart {
-    /// When the master's loop must call [`Master::quick_restart_tick`].
-    pub(super) fn due(self) -> u64 {
-        match self {
-            QuickRestart::Delayed(t) | QuickRestart::Stopping(t) => t,
-        }
-    }
-}
 
 impl Master {
     /// A changed ha.cf was validated: restart into it, keeping the resources.
