@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config_load;
 pub mod control;
 pub mod exit_status;
+pub mod export;
 pub mod fifo_reader;
 pub mod logging;
 pub mod mcp;

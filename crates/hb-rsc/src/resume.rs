@@ -14,13 +14,13 @@ impl ResourceManager {
     /// `foreign` = every other group). Call before comm up.
     pub fn resume(&mut self, held: RscSet) {
         self.resumed = true;
-        self.i_hold = held;
-        self.rstate = RState::Stable;
+        self.nice.i_hold = held;
+        self.nice.rstate = RState::Stable;
         // The previous image only re-execs when its resources were stable.
-        self.other_stable = true;
-        self.local_work_done = true;
-        self.foreign_work_done = true;
-        self.announced = true;
+        self.nice.other_stable = true;
+        self.nice.local_work_done = true;
+        self.nice.foreign_work_done = true;
+        self.nice.announced = true;
         for g in &mut self.groups {
             let bit = if g.local {
                 RscSet::LOCAL
@@ -56,7 +56,7 @@ impl ResourceManager {
     /// the exchange completes; the held set is all they need).
     pub(crate) fn comm_up_resumed(&mut self) {
         if self.nice() {
-            self.emit_send(wire::resources_held(self.i_hold, true, None));
+            self.emit_send(wire::resources_held(self.nice.i_hold, true, None));
         }
     }
 }
