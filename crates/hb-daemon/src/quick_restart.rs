@@ -24,7 +24,7 @@ use crate::hb_log;
 use crate::logging::Prio;
 use crate::version::exit;
 
-static REQUESTED: OnceLock<String> = OnceLock::new();
+static REQUESTED: OnceLock<(String, String)> = OnceLock::new();
 static STREAM: OnceLock<(u64, u64)> = OnceLock::new();
 
 /// Carries the old image's generation and last sequence number to the new
@@ -32,19 +32,33 @@ static STREAM: OnceLock<(u64, u64)> = OnceLock::new();
 /// child inherits it.
 pub const STREAM_VAR: &str = "HEARTBEAT_RESUME_STREAM";
 
+/// Carries what the old image knew the peer to hold (nice_failback:
+/// `none`, `local`, `foreign`, `all`, the peer's `local` being its own
+/// groups), so the new image need not ask; removed like [`STREAM_VAR`].
+pub const PEER_RSC_VAR: &str = "HEARTBEAT_RESUME_PEER_RSC";
+
 /// How much longer than the deadtime the stopping image asks its peers to
 /// wait for it (the new image advertises the same for its first seconds).
 pub const DEADTIME_MARGIN_MS: u64 = 2_000;
 
 /// Records that the master's shutdown ends in a quick restart resuming the
-/// resource set `held` (`none`, `local`, `foreign`, `all`).
-pub fn request(held: &str) {
-    let _ = REQUESTED.set(held.to_string());
+/// resource set `held` (`none`, `local`, `foreign`, `all`), the peer
+/// holding `peer`.
+pub fn request(held: &str, peer: &str) {
+    let _ = REQUESTED.set((held.to_string(), peer.to_string()));
 }
 
 /// The resource set of a requested quick restart.
 pub fn requested() -> Option<&'static str> {
-    REQUESTED.get().map(String::as_str)
+    REQUESTED.get().map(|(held, _)| held.as_str())
+}
+
+/// In the re-exec'd image: what the peer holds, taken (and removed) from
+/// the environment.
+pub fn take_peer_rsc(restarted: bool) -> Option<String> {
+    let text = std::env::var(PEER_RSC_VAR).ok();
+    std::env::remove_var(PEER_RSC_VAR);
+    text.filter(|_| restarted)
 }
 
 /// Records where the old image's message stream ends: its generation and
@@ -134,6 +148,9 @@ pub fn exec(held: &str) -> std::io::Error {
     };
     if let Some((generation, seq)) = STREAM.get() {
         cmd.env(STREAM_VAR, format!("{generation}:{seq}"));
+    }
+    if let Some((_, peer)) = REQUESTED.get() {
+        cmd.env(PEER_RSC_VAR, peer);
     }
     // Nothing of this image's descriptors may leak into the new one (the C
     // closes every descriptor from 3 up the same way).

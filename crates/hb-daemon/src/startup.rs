@@ -269,6 +269,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
     // A quick restart continues the previous image's stream instead.
     let resumed = crate::quick_restart::take_stream(args.restarted);
+    let peer_rsc = crate::quick_restart::take_peer_rsc(args.restarted);
     let generation = match resumed {
         Some((g, seq)) => {
             hb_log!(
@@ -394,7 +395,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         }
     };
     if args.restarted {
-        master.resume(args.current_resources.as_deref());
+        master.resume(args.current_resources.as_deref(), peer_rsc.as_deref());
     }
     master.open_watchdog();
     if realtime {
@@ -411,7 +412,9 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         );
     }
     hb_sys::proctitle::set("heartbeat: master control process");
-    hb_log!(Prio::Info, "Local status now set to: 'up'");
+    if resumed.is_none() {
+        hb_log!(Prio::Info, "Local status now set to: 'up'");
+    }
     if let Some(code) = master.run() {
         return code;
     }

@@ -11,10 +11,13 @@ use crate::{wire, Level};
 impl ResourceManager {
     /// Takes over the resource state of the previous image: `held` is the
     /// `-C` value (`local` = the groups of this node's haresources lines,
-    /// `foreign` = every other group). Call before comm up.
-    pub fn resume(&mut self, held: RscSet) {
+    /// `foreign` = every other group) and `peer` what the previous image
+    /// knew the peer to hold (nice_failback; its `local` = the peer's
+    /// groups). Call before comm up.
+    pub fn resume(&mut self, held: RscSet, peer: RscSet) {
         self.resumed = true;
         self.nice.i_hold = held;
+        self.nice.other_holds = peer;
         self.nice.rstate = RState::Stable;
         // The previous image only re-execs when its resources were stable.
         self.nice.other_stable = true;
@@ -48,6 +51,12 @@ impl ResourceManager {
                     RscSet::FOREIGN
                 })
             })
+    }
+
+    /// What the peer holds, as far as we know (nice_failback), for the
+    /// next image of a quick restart.
+    pub fn peer_held(&self) -> RscSet {
+        self.nice.other_holds
     }
 
     /// Comm up after [`ResourceManager::resume`]: nothing to acquire. With
@@ -93,7 +102,7 @@ mod tests {
     fn a_resumed_manager_keeps_its_groups_and_acquires_nothing() {
         for mode in [AutoFailback::On, AutoFailback::Off, AutoFailback::Legacy] {
             let mut m = manager(mode);
-            m.resume(RscSet::LOCAL);
+            m.resume(RscSet::LOCAL, RscSet::NONE);
             assert_eq!(m.held_groups(), vec!["IPaddr::198.18.0.100"]);
             assert_eq!(m.held_set(), RscSet::LOCAL);
             m.comm_up(10, &["nodeb".to_string()]);
@@ -123,9 +132,10 @@ mod tests {
     fn the_held_set_follows_the_groups() {
         let mut m = manager(AutoFailback::On);
         assert_eq!(m.held_set(), RscSet::NONE);
-        m.resume(RscSet::ALL);
+        m.resume(RscSet::ALL, RscSet::NONE);
         assert_eq!(m.held_set(), RscSet::ALL);
-        m.resume(RscSet::FOREIGN);
+        m.resume(RscSet::FOREIGN, RscSet::FOREIGN);
+        assert_eq!(m.peer_held(), RscSet::FOREIGN);
         assert_eq!(m.held_groups(), vec!["IPaddr::198.18.0.101"]);
     }
 }

@@ -16,7 +16,15 @@ impl Cluster {
     /// The previous image's history is gone: retransmission requests for
     /// its messages are answered with a NAK (`seqno too low`).
     pub fn resume_stream(&mut self, last_seq: u64) {
-        self.out.retain(|o| !matches!(o, Output::Transmit(_)));
+        // The first status of `new` and its own status lines are replaced.
+        self.out.retain(|o| {
+            !matches!(
+                o,
+                Output::Transmit(_) | Output::Event(Event::LocalStatus { .. })
+            )
+        });
+        // Our own messages come back to us: forget those of `new` too.
+        self.reset_track(self.me);
         self.seq = last_seq;
         self.hist = History::new();
         self.hist.hiseq = last_seq;

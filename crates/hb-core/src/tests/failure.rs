@@ -123,6 +123,14 @@ fn resumed_stream_is_seen_as_nothing_at_all() {
         "node0 noticed node1's quick restart: {after:?}"
     );
     assert!(dead_times(&sim, 0, "node1").is_empty());
+    // The resumed engine sees its own stream without a gap.
+    let own: Vec<String> = sim
+        .events_of(1, |e| {
+            matches!(e, Event::LostPackets { .. } | Event::NodeRestarted { .. })
+        })
+        .map(|(_, e)| format!("{e:?}"))
+        .collect();
+    assert!(own.is_empty(), "{own:?}");
     // The resumed engine hears node0 and is up with it.
     assert!(sim.run_until_converged(20, sim.now + 3000).is_some());
 }

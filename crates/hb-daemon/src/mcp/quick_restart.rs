@@ -63,11 +63,14 @@ impl Master {
                 self.quick_restart = Some(QuickRestart::Stopping(now + ANNOUNCE_MS));
             }
             Some(QuickRestart::Stopping(t)) if now >= t => {
-                let held = self
+                self.quick_restart = None;
+                let (held, peer) = self
                     .rsc
                     .as_ref()
-                    .map_or(hb_rsc::RscSet::NONE, hb_rsc::ResourceManager::held_set);
-                crate::quick_restart::request(held.as_str());
+                    .map_or((hb_rsc::RscSet::NONE, hb_rsc::RscSet::NONE), |r| {
+                        (r.held_set(), r.peer_held())
+                    });
+                crate::quick_restart::request(held.as_str(), peer.as_str());
                 self.restart = true;
                 self.shutdown = Shutdown::Releasing;
                 hb_log!(
@@ -94,22 +97,28 @@ impl Master {
 
     /// The re-exec'd image (`-R -C <held>`): take over the groups the
     /// previous image held, without running any resource script.
-    pub fn resume(&mut self, held: Option<&str>) {
-        let Some(rsc) = self.rsc.as_mut() else {
+    /// `peer`: what the previous image knew the peer to hold.
+    pub fn resume(&mut self, held: Option<&str>, peer: Option<&str>) {
+        if self.rsc.is_none() {
             return;
-        };
-        let set = match held.map(|h| (h, hb_rsc::RscSet::parse(h))) {
+        }
+        let set = |what: &str, value: Option<&str>| match value
+            .map(|v| (v, hb_rsc::RscSet::parse(v)))
+        {
             Some((_, Some(set))) => set,
             Some((text, None)) => {
                 hb_log!(
                     Prio::Error,
-                    "restart: unknown resource state '{text}' (none, local, foreign or all): assuming none."
+                    "restart: unknown {what} resource state '{text}' (none, local, foreign or all): assuming none."
                 );
                 hb_rsc::RscSet::NONE
             }
             None => hb_rsc::RscSet::NONE,
         };
-        rsc.resume(set);
+        let (held, peer) = (set("current", held), set("peer", peer));
+        if let Some(rsc) = self.rsc.as_mut() {
+            rsc.resume(held, peer);
+        }
         self.drain_rsc();
     }
 }
