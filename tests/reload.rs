@@ -14,6 +14,8 @@
 //!
 //! Then a broken ha.cf is refused by `heartbeat -r` and by a direct SIGHUP: the running
 //! configuration (200ms) stays, the master keeps its pid and the peer notices nothing.
+//! Finally `hb_standby` on nodea hands the group to the peer: the resumed resource state (and
+//! the new FIFO reader) work with the peer like the original ones.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -38,6 +40,8 @@ const WATCH: Duration = Duration::from_secs(6);
 /// prober sends every 10 ms; a dropped address would cost at least the ARP/re-add time).
 const MAX_REPLY_GAP: Duration = Duration::from_millis(400);
 const POLL: Duration = Duration::from_millis(100);
+/// Debian's `hb_standby` (writes to the daemon's FIFO).
+const HB_STANDBY: &str = "/usr/share/heartbeat/hb_standby";
 
 /// An LSB script that records every call in `/var/log/hbtest.log`.
 const HBTEST: &str = r#"#!/bin/sh
@@ -107,6 +111,7 @@ fn reload_keeps_the_vip(peer: Daemon) -> Result<()> {
     }
     let (a, b) = (lan.node(0), lan.node(1));
     let mac_a = a.mac("eth0")?;
+    let mac_b = b.mac("eth0")?;
     let probe = Probe::start(
         lan.client_netns(),
         VIP,
@@ -253,6 +258,24 @@ fn reload_keeps_the_vip(peer: Daemon) -> Result<()> {
     assert_eq!(b.cl_status(&["nodestatus", "nodea"])?, "active");
     let (missing, _, others) = reply_gaps(&probe.replies(), t, &mac_a);
     assert!(missing == 0 && others == 0, "{}", detail(marks));
+
+    // 3. The resumed node still takes part in the resource protocol.
+    let t = Instant::now();
+    let out = a.exec(&[HB_STANDBY])?;
+    assert!(out.status.success(), "hb_standby failed: {out:?}");
+    probe.wait_from(&mac_b, t, STARTUP).ok_or_else(|| {
+        format!(
+            "hb_standby after the reload did not move the VIP to nodeb: {}",
+            detail(marks)
+        )
+    })?;
+    wait_for(
+        "hbtest to stop on nodea",
+        APPLY,
+        POLL,
+        || hbtest_calls(a) == ["start", "stop"],
+        || detail(marks),
+    )?;
     let _ = probe.stop();
     Ok(())
 }
