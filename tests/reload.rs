@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use hb_tests::probe::{Mac, Probe, Reply};
 use hb_tests::{
-    assert_no_failure, log_mark, wait_for, ConfigBuilder, Daemon, Error, Lan, Node, Signal,
+    assert_no_failure, log_mark, pid_titled, wait_for, ConfigBuilder, Daemon, Error, Lan, Node,
+    Signal,
 };
 
 /// Harness and I/O errors alike.
@@ -40,6 +41,8 @@ const WATCH: Duration = Duration::from_secs(6);
 /// prober sends every 10 ms; a dropped address would cost at least the ARP/re-add time).
 const MAX_REPLY_GAP: Duration = Duration::from_millis(400);
 const POLL: Duration = Duration::from_millis(100);
+/// A respawned client: stopped by the old image, started again by the new one.
+const CLIENT: &str = "/bin/sleep 1000";
 /// Debian's `hb_standby` (writes to the daemon's FIFO).
 const HB_STANDBY: &str = "/usr/share/heartbeat/hb_standby";
 
@@ -104,6 +107,7 @@ fn reload_keeps_the_vip(peer: Daemon) -> Result<()> {
     let cfg = ConfigBuilder::new(&lan.node_names())
         .timings("500ms", "3", "2", "6")
         .resource(GROUP)
+        .respawn("hacluster", CLIENT)
         .build();
     for node in lan.nodes() {
         node.apply(&cfg)?;
@@ -164,6 +168,8 @@ fn reload_keeps_the_vip(peer: Daemon) -> Result<()> {
     std::thread::sleep(Duration::from_secs(7).saturating_sub(t0.elapsed()));
     assert_eq!(keepalive(a).as_deref(), Some("500ms"), "{}", detail([0, 0]));
     let master = a.master_pid().ok_or("no master on nodea")?;
+    let client =
+        pid_titled(a, CLIENT).ok_or_else(|| format!("{CLIENT} is not running on nodea"))?;
     let rsc_before = a.cl_status(&["rscstatus"])?;
 
     // 1. A valid change, applied with `heartbeat -r`.
@@ -219,6 +225,12 @@ fn reload_keeps_the_vip(peer: Daemon) -> Result<()> {
         hbtest_calls(a),
         ["start"],
         "a resource script ran: {}",
+        detail(marks)
+    );
+    let respawned = pid_titled(a, CLIENT);
+    assert!(
+        respawned.is_some_and(|p| p != client),
+        "{CLIENT} was not restarted by the new image (before: {client}, now: {respawned:?}): {}",
         detail(marks)
     );
     assert!(a.has_address("eth0", &VIP.to_string()));
