@@ -24,7 +24,19 @@ use crate::hb_log;
 use crate::logging::Prio;
 use crate::version::exit;
 
-static REQUESTED: OnceLock<(String, String)> = OnceLock::new();
+static REQUESTED: OnceLock<Request> = OnceLock::new();
+
+/// What the old image hands to the new one besides the message stream.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The `-C` value: the groups held here.
+    pub held: String,
+    /// What the peer holds ([`PEER_RSC_VAR`]).
+    pub peer: String,
+    /// systemd's `$NOTIFY_SOCKET`, if the daemon was started with one: the
+    /// new image is still the service's main process and says `READY=1`.
+    pub notify_socket: Option<String>,
+}
 static STREAM: OnceLock<(u64, u64)> = OnceLock::new();
 
 /// Carries the old image's generation and last sequence number to the new
@@ -41,16 +53,15 @@ pub const PEER_RSC_VAR: &str = "HEARTBEAT_RESUME_PEER_RSC";
 /// wait for it (the new image advertises the same for its first seconds).
 pub const DEADTIME_MARGIN_MS: u64 = 2_000;
 
-/// Records that the master's shutdown ends in a quick restart resuming the
-/// resource set `held` (`none`, `local`, `foreign`, `all`), the peer
-/// holding `peer`.
-pub fn request(held: &str, peer: &str) {
-    let _ = REQUESTED.set((held.to_string(), peer.to_string()));
+/// Records that the master's shutdown ends in a quick restart.
+pub fn request(request: Request) {
+    let _ = REQUESTED.set(request);
 }
 
-/// The resource set of a requested quick restart.
+/// The resource set (`none`, `local`, `foreign`, `all`) of a requested
+/// quick restart.
 pub fn requested() -> Option<&'static str> {
-    REQUESTED.get().map(|(held, _)| held.as_str())
+    REQUESTED.get().map(|r| r.held.as_str())
 }
 
 /// In the re-exec'd image: what the peer holds, taken (and removed) from
@@ -149,8 +160,11 @@ pub fn exec(held: &str) -> std::io::Error {
     if let Some((generation, seq)) = STREAM.get() {
         cmd.env(STREAM_VAR, format!("{generation}:{seq}"));
     }
-    if let Some((_, peer)) = REQUESTED.get() {
-        cmd.env(PEER_RSC_VAR, peer);
+    if let Some(r) = REQUESTED.get() {
+        cmd.env(PEER_RSC_VAR, &r.peer);
+        if let Some(sock) = &r.notify_socket {
+            cmd.env("NOTIFY_SOCKET", sock);
+        }
     }
     // Nothing of this image's descriptors may leak into the new one (the C
     // closes every descriptor from 3 up the same way).

@@ -166,6 +166,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
                 hb_log!(Prio::Error, "{e}");
             }
             hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
+            if args.restarted {
+                hb_log!(Prio::Error, "Config errors: Heartbeat NOT restarted");
+            }
             return exit::NOT_CONFIGURED;
         }
     };

@@ -70,7 +70,11 @@ impl Master {
                     .map_or((hb_rsc::RscSet::NONE, hb_rsc::RscSet::NONE), |r| {
                         (r.held_set(), r.peer_held())
                     });
-                crate::quick_restart::request(held.as_str(), peer.as_str());
+                crate::quick_restart::request(crate::quick_restart::Request {
+                    held: held.as_str().to_string(),
+                    peer: peer.as_str().to_string(),
+                    notify_socket: self.systemd.env_value(),
+                });
                 self.restart = true;
                 self.shutdown = Shutdown::Releasing;
                 hb_log!(
