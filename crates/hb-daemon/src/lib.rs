@@ -29,4 +29,5 @@ pub mod sdnotify;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod stonith_cmd;
 pub mod version;
