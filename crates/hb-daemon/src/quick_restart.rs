@@ -15,7 +15,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use hb_sys::pidfile::{self, PidStatus};
@@ -141,6 +141,33 @@ pub fn check_restarted_image(pidfile_path: &Path) -> Result<(), i32> {
     }
 }
 
+/// The executable the new image runs: this one, or the file now at its
+/// path when it was replaced meanwhile (a package upgrade: the kernel then
+/// names ours `<path> (deleted)`), like the C which always execs
+/// `/usr/libexec/heartbeat/heartbeat`.
+pub fn exe_path() -> PathBuf {
+    live_path(std::env::current_exe().unwrap_or_else(|_| "/usr/libexec/heartbeat/heartbeat".into()))
+}
+
+fn live_path(exe: PathBuf) -> PathBuf {
+    match exe.to_str().and_then(|s| s.strip_suffix(" (deleted)")) {
+        Some(path) => PathBuf::from(path),
+        None => exe,
+    }
+}
+
+/// Whether [`exe_path`] can be exec'd (checked before anything is stopped:
+/// a failed exec would leave the resources up without a daemon).
+pub fn exe_usable() -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = exe_path();
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(path),
+        Ok(_) => Err(format!("{} is not an executable file", path.display())),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 /// Execs the new image resuming `held`; returns only if the exec failed
 /// (the caller then exits: the resources stay up, the peers take over
 /// after the deadtime as for any death).
@@ -151,8 +178,7 @@ pub fn exec(held: &str) -> std::io::Error {
     hb_log!(Prio::Info, "Current resources: -R -C {held}");
     let _ = hb_sys::signals::unblock_all();
     let args = exec_args(crate::restart::original_args(), held);
-    let exe = std::env::current_exe().unwrap_or_else(|_| "/usr/libexec/heartbeat/heartbeat".into());
-    let mut cmd = std::process::Command::new(exe);
+    let mut cmd = std::process::Command::new(exe_path());
     match args.split_first() {
         Some((argv0, rest)) => cmd.arg0(argv0).args(rest),
         None => cmd.arg0(OsStr::new("heartbeat")),
@@ -178,6 +204,18 @@ mod tests {
 
     fn os(v: &[&str]) -> Vec<OsString> {
         v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_replaced_binary_is_exec_d_from_its_path() {
+        assert_eq!(
+            live_path("/usr/libexec/heartbeat/heartbeat (deleted)".into()),
+            PathBuf::from("/usr/libexec/heartbeat/heartbeat")
+        );
+        assert_eq!(
+            live_path("/x/heartbeat".into()),
+            PathBuf::from("/x/heartbeat")
+        );
     }
 
     #[test]

@@ -21,6 +21,13 @@ impl Master {
         if self.quick_restart.is_some() || self.shutdown != Shutdown::Running {
             return;
         }
+        if let Err(e) = crate::quick_restart::exe_usable() {
+            hb_log!(
+                Prio::Error,
+                "ha.cf changed but heartbeat cannot re-exec itself ({e}): keeping the running configuration."
+            );
+            return;
+        }
         hb_log!(
             Prio::Info,
             "ha.cf changed: restarting heartbeat with the new configuration, resources are kept."
