@@ -301,3 +301,73 @@ fn reload_applies_keepalive_without_failover_ours() -> Result<()> {
 fn reload_applies_keepalive_without_failover_c_peer() -> Result<()> {
     reload_keeps_the_vip(Daemon::Real)
 }
+
+/// A package upgrade replaced the binary under the running daemon: a SIGHUP with a changed
+/// ha.cf re-execs the file now at the daemon's path (like 3.0.6, which always execs
+/// `/usr/libexec/heartbeat/heartbeat`), not the deleted one, and the peer notices nothing.
+#[test]
+fn reload_after_the_binary_was_replaced() -> Result<()> {
+    let Daemon::Ours(original) = Daemon::ours()? else {
+        return Err("Daemon::ours() is not ours".into());
+    };
+    let dir = original
+        .parent()
+        .ok_or("no target directory")?
+        .join(format!("reload-upgrade-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let installed = dir.join("heartbeat");
+    std::fs::copy(&original, &installed)?;
+    let result = replaced_binary(&original, &installed);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn replaced_binary(original: &std::path::Path, installed: &std::path::Path) -> Result<()> {
+    let lan = Lan::new(2)?;
+    let cfg = ConfigBuilder::new(&lan.node_names())
+        .timings("500ms", "3", "2", "6")
+        .build();
+    for node in lan.nodes() {
+        node.apply(&cfg)?;
+    }
+    let (a, b) = (lan.node(0), lan.node(1));
+    a.start(Daemon::Ours(installed.to_path_buf()))?;
+    b.start(Daemon::ours()?)?;
+    for (node, other) in [(a, "nodeb"), (b, "nodea")] {
+        hb_tests::wait_active(node, other, STARTUP)?;
+    }
+    std::thread::sleep(Duration::from_secs(7));
+    let master = a.master_pid().ok_or("no master on nodea")?;
+    let exe = |pid: u32| std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    // The upgrade: a new file renamed over the old one.
+    let staged = installed.with_extension("new");
+    std::fs::copy(original, &staged)?;
+    std::fs::rename(&staged, installed)?;
+    assert!(
+        exe(master).to_string_lossy().ends_with(" (deleted)"),
+        "{:?}",
+        exe(master)
+    );
+    let hacf = a.host_path("/etc/ha.d/ha.cf")?;
+    let text = std::fs::read_to_string(&hacf)?.replace("keepalive 500ms", "keepalive 200ms");
+    std::fs::write(&hacf, text)?;
+    let marks = [log_mark(a), log_mark(b)];
+    a.signal(master, Signal::SIGHUP)?;
+    wait_for(
+        "cl_status to report keepalive 200ms on nodea",
+        APPLY,
+        POLL,
+        || keepalive(a).as_deref() == Some("200ms"),
+        || tail(&a.log_text(), marks[0]),
+    )?;
+    assert_eq!(a.master_pid(), Some(master));
+    assert_eq!(
+        exe(master),
+        installed,
+        "the new image runs the replaced file"
+    );
+    std::thread::sleep(WATCH);
+    assert_no_failure(b, "nodea", marks[1], false)?;
+    assert_eq!(b.cl_status(&["nodestatus", "nodea"])?, "active");
+    Ok(())
+}
