@@ -1,11 +1,11 @@
 //! rc.d notifications through `harc` (issue 12; docs/behaviour.md §5.6, §5.7).
 //!
 //! nodea gets recording hooks `rc.d/status`, `rc.d/ifstat`, `rc.d/ip-request` and a custom
-//! `rc.d/envtest` and `rc.d/num_ping_nodes` (each appends its argv and every `HA_*` variable to
+//! `rc.d/ip-request-resp`, `rc.d/envtest` and `rc.d/num_ping_nodes` (each appends its argv and every `HA_*` variable to
 //! `/var/log/rcd-record.log`). The same events are produced with both nodes on the real
 //! Heartbeat 3.0.6 and with both on ours: nodeb becomes active, a custom `t=envtest` message
 //! is written into each node's FIFO, nodea's FIFO a `t=num_ping_nodes`, nodeb's FIFO sends
-//! `t=ip-request`, nodeb crashes (link
+//! `t=ip-request` and a (refusing, `ok=no`) `t=ip-request-resp` to nodea, nodeb crashes (link
 //! dead, then the takeover's synthetic `st=dead` status). The hooks that ran, their argv and
 //! the names of their variables must be the same for both daemons; only the values of
 //! per-message fields (seq, ts, hg, ...) may differ. With our daemon the harness installs the
@@ -146,6 +146,16 @@ fn scenario(daemon: fn() -> Result<Daemon>) -> Result<BTreeMap<String, Call>> {
     fifo(b, &["t=envtest", "foo=from nodeb"])?;
     fifo(b, &["t=ip-request", "ipaddr=hbtest-nogroup"])?;
     fifo(a, &["t=num_ping_nodes", "num_ping=1"])?;
+    fifo(
+        b,
+        &[
+            "t=ip-request-resp",
+            "dest=nodea",
+            "ipaddr=hbtest-nogroup",
+            "weown=no",
+            "ok=no",
+        ],
+    )?;
     let has = |pred: &dyn Fn(&Call) -> bool| calls(a).iter().any(pred);
     wait_for(
         "envtest and ip-request hooks on nodea",
@@ -227,6 +237,8 @@ fn hooks_see_the_same_events_and_variables_as_with_3_0_6() -> Result<()> {
             "HA_DIR",
             "HA_foo",
             "HA_ipaddr",
+            "HA_dest",
+            "HA_weown",
         ] {
             if var == "HA_OSTATUS" && starting_link {
                 continue;

@@ -99,6 +99,10 @@ echo \"$HA_t node=$HA_node result=$HA_result\" >> /var/log/stonith-hook.log
         || a.has_address("eth0", "198.18.0.100"),
         || a.log_text(),
     )?;
+    // the device check at comm up has ended on both nodes
+    for node in [a, b] {
+        node.wait_for_log("Managed STONITH-stat process", STARTUP)?;
+    }
     Ok(lan)
 }
 
