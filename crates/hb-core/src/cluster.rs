@@ -13,7 +13,6 @@ use crate::rng::Rng;
 use crate::stats::Counters;
 use crate::track::{RexmitTimers, Track};
 use crate::wire::{self, Originator};
-
 mod resume;
 
 /// Extra `dt` advertised during the first seconds after start (docs/protocol.md §8.1).
