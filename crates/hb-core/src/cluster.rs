@@ -13,6 +13,7 @@ use crate::rng::Rng;
 use crate::stats::Counters;
 use crate::track::{RexmitTimers, Track};
 use crate::wire::{self, Originator};
+mod resume;
 
 /// Extra `dt` advertised during the first seconds after start (docs/protocol.md §8.1).
 pub const STARTUP_DEADTIME_BUMP: Millis = 2000;

@@ -20,6 +20,7 @@ pub mod logging;
 pub mod mcp;
 pub mod outbox;
 pub mod paths;
+pub mod quick_restart;
 pub mod realtime;
 pub mod reload;
 pub mod report;

@@ -40,6 +40,7 @@ mod clients_api;
 mod drops;
 mod events;
 mod notify;
+mod quick_restart;
 mod resources;
 mod shutdown;
 mod signals;
@@ -114,6 +115,8 @@ pub struct Master {
     systemd: crate::sdnotify::Notifier,
     /// What `cl_status metrics`/`explain` and the metrics file need (crate::report).
     report: crate::report::ReportState,
+    /// A quick restart (changed ha.cf) under way.
+    quick_restart: Option<slots::QuickRestart>,
 }
 
 impl Master {
@@ -193,6 +196,7 @@ impl Master {
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,
             restart: false,
+            quick_restart: None,
             paths,
             hacf,
             node,
@@ -342,6 +346,9 @@ impl Master {
         if let Some(r) = self.restart_at {
             t = t.min(r);
         }
+        if let Some(q) = self.quick_restart {
+            t = t.min(q.due());
+        }
         for m in &self.media {
             if let Some(r) = m.retry_at {
                 t = t.min(r);
@@ -398,6 +405,9 @@ impl Master {
             self.restart = true;
             hb_log!(Prio::Info, "Heartbeat restart triggered.");
             self.begin_shutdown();
+        }
+        if self.quick_restart.is_some_and(|q| now >= q.due()) {
+            self.quick_restart_tick();
         }
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
             logging::emit(level, &text);
