@@ -214,6 +214,8 @@ pub fn snapshot(core: &Cluster, hacf: &HaCf, src: &Sources, rsc_hold: &str) -> S
         late_heartbeats: c.late_heartbeats,
         node_deaths: c.node_deaths,
         link_deaths: c.link_deaths,
+        pauses: c.pauses,
+        pause_ms_total: c.pause_ms_total,
         dropped: DropReason::ALL
             .iter()
             .map(|r| (drop_label(*r).to_string(), c.dropped(*r)))

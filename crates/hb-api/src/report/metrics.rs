@@ -142,7 +142,7 @@ pub fn render_metrics(s: &Snapshot) -> String {
         }
     }
     if let Some(p) = &s.packets {
-        let counters: [(&str, &str, u64); 8] = [
+        let counters: [(&str, &str, u64); 10] = [
             (
                 "heartbeat_packets_received_total",
                 "Datagrams received on every medium.",
@@ -182,6 +182,16 @@ pub fn render_metrics(s: &Snapshot) -> String {
                 "heartbeat_link_dead_events_total",
                 "Times a link was declared dead.",
                 p.link_deaths,
+            ),
+            (
+                "heartbeat_process_pauses_total",
+                "Times this node found it had not run for more than max(keepalive, 10 ms) (docs/reliability.md §15).",
+                p.pauses,
+            ),
+            (
+                "heartbeat_process_pause_milliseconds_total",
+                "Sum of the detected pauses of this node, in ms.",
+                p.pause_ms_total,
             ),
         ];
         for (name, help, v) in counters {

@@ -77,6 +77,10 @@ pub struct Packets {
     pub node_deaths: u64,
     /// Links declared dead.
     pub link_deaths: u64,
+    /// Pauses of this node detected (it ran later than it asked to).
+    pub pauses: u64,
+    /// Sum of the detected pauses, ms.
+    pub pause_ms_total: u64,
     /// Dropped packets by reason (snake_case label, count), every reason listed.
     pub dropped: Vec<(String, u64)>,
 }
