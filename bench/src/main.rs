@@ -1,4 +1,7 @@
-//! `hb-bench` — the failover benchmark of issue 5 (not a test: it measures).
+//! `hb-bench` — the project's benchmark (issues 5 and 15; not a test: it
+//! measures). Sections: `failover` (below), `footprint` ([`footprint`]),
+//! `load` ([`load`]) and `scale` ([`scale`]), each selectable with
+//! `--sections`, all by default.
 //!
 //! For every timing profile (keepalive 1 s / deadtime 3 s and 100 ms /
 //! 500 ms) and every daemon (ours, Heartbeat 3.0.6, keepalived 2.2.7) it
