@@ -149,18 +149,6 @@ pub enum ConfigErrorKind {
         /// Where it was first given.
         first_line: usize,
     },
-    /// `udpport` or `baud` after a medium that already used the old value.
-    #[error(
-        "`{directive}` must precede the media statements: the {medium} medium on line {medium_line} already uses the previous value"
-    )]
-    MustPrecedeMedia {
-        /// `udpport` or `baud`.
-        directive: String,
-        /// The medium type that came first.
-        medium: String,
-        /// Line of that medium.
-        medium_line: usize,
-    },
     /// `crm_daemon_dir`/`crmd_spawns_pengine` after `pacemaker`.
     #[error("`{directive}` must come before the `pacemaker` directive (line {pacemaker_line})")]
     MustPrecedePacemaker {
@@ -374,6 +362,12 @@ pub enum MediumProblem {
         /// Interface name.
         name: String,
     },
+    /// A `serial` device that does not exist.
+    #[error("nonexistent serial port [{device}]")]
+    NoSuchSerialPort {
+        /// Device path as written.
+        device: String,
+    },
     /// ucast/ucast6 without a peer.
     #[error("[{iface}] missing target IP address/hostname")]
     MissingPeer {
@@ -569,4 +563,11 @@ pub enum StonithProblem {
     /// `stonith <type>` without the config file.
     #[error("invalid stonith config file []: expected `stonith <type> <configfile>`")]
     MissingConfigFile,
+    /// The `stonith` configuration file cannot be read (3.0.6 reads it
+    /// while parsing).
+    #[error("invalid stonith config file [{file}]: cannot open it for reading")]
+    UnreadableConfigFile {
+        /// The path as written.
+        file: String,
+    },
 }

@@ -517,6 +517,12 @@ impl Cluster {
             .count()
     }
 
+    /// The datagram for `msg`: sealed as it is, or its compressed wrapper
+    /// sealed when the compression policy asks for it (protocol.md §3.4).
+    pub(crate) fn seal_out(&self, msg: &Message) -> Vec<u8> {
+        seal_with(&self.cfg.keys, &self.cfg.compression, msg)
+    }
+
     /// Sends a message originated here (C `send_cluster_msg`). The loopback
     /// copy is queued and processed by `drain_loopback` once the current
     /// input has been handled, so processing never re-enters itself.
@@ -537,7 +543,7 @@ impl Cluster {
             self.cfg.keys.add_inner_auth(&mut msg);
         }
         msg.validate()?;
-        let bytes = self.cfg.keys.seal(&msg);
+        let bytes = self.seal_out(&msg);
         if bytes.len() >= MAXMSG {
             return Err(SendError::TooLarge(bytes.len()));
         }
@@ -778,5 +784,18 @@ fn new_link(medium: usize, name: &str, now: Millis) -> Link {
         name: name.to_string(),
         up: false,
         last_update: now,
+    }
+}
+
+/// `msg` sealed as it is, or its compressed wrapper sealed when `policy`
+/// asks for it (protocol.md §3.4).
+pub(crate) fn seal_with(
+    keys: &hb_proto::auth::KeyRing,
+    policy: &hb_proto::compress::Policy,
+    msg: &Message,
+) -> Vec<u8> {
+    match policy.wrap(msg) {
+        Some(wrapper) => keys.seal(&wrapper),
+        None => keys.seal(msg),
     }
 }

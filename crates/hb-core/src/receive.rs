@@ -472,7 +472,11 @@ impl Cluster {
                                 return;
                             }
                             slot.last_rexmit = Some(now);
-                            let bytes = self.cfg.keys.seal(&slot.msg);
+                            let bytes = crate::cluster::seal_with(
+                                &self.cfg.keys,
+                                &self.cfg.compression,
+                                &slot.msg,
+                            );
                             self.counters.rexmit_served += 1;
                             self.transmit(bytes);
                         }

@@ -105,7 +105,19 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     for (name, value) in &h.env {
         std::env::set_var(format!("HA_{name}"), value);
     }
-    std::env::set_var("HA_COMPRESSION", "zlib");
+    std::env::set_var("HA_COMPRESSION", &h.compression);
+}
+
+/// ha.cf `compression`, `compression_threshold` (KiB) and
+/// `traditional_compression` as the engine's send policy (docs/protocol.md §3.4).
+fn compression_policy(h: &hb_config::HaCf) -> hb_proto::compress::Policy {
+    hb_proto::compress::Policy {
+        algorithm: hb_proto::compress::Algorithm::from_name(h.compression.as_bytes())
+            .unwrap_or(hb_proto::compress::Algorithm::Zlib),
+        threshold: h.compression_threshold_kb as usize * 1024,
+        traditional: h.traditional_compression,
+        netstring: h.msgfmt == hb_config::MsgFmt::Netstring,
+    }
 }
 
 fn wall() -> u64 {
@@ -354,6 +366,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         hopfudge: hacf.hopfudge,
         keys,
         inner_auth: hacf.msgfmt == hb_config::MsgFmt::Classic,
+        compression: compression_policy(&hacf),
         seed,
     };
     let start = Instant::now();
