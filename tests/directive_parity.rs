@@ -204,3 +204,28 @@ fn each_sample_directive_is_accepted_or_refused_as_3_0_6_does() -> Result<()> {
     assert!(silent.is_empty(), "{}", silent.join("\n"));
     Ok(())
 }
+
+/// `heartbeat -v` prints the configuration as 3.0.6 does (same directives, values,
+/// descriptions, node table and media).
+#[test]
+fn dash_v_prints_the_configuration_as_3_0_6_does() -> Result<()> {
+    require_root()?;
+    let ours = Daemon::ours()?.binary().to_string_lossy().into_owned();
+    let lan = Lan::new(1)?;
+    let node = lan.node(0);
+    let ha_cf = "node nodea nodeb\nbcast eth0\nucast eth0 198.18.0.99\n\
+                 mcast eth0 239.0.0.1 694 1 0\nping 198.18.0.1\nkeepalive 2\n\
+                 deadtime 10\nlogfile /var/log/ha-log\nauto_failback on\n";
+    node.write_config(ha_cf, "auth 1\n1 sha1 secret\n", "")?;
+    let run = |bin: &str| -> Result<String> {
+        let out = node.exec_timeout(&[bin, "-v"], Duration::from_secs(20))?;
+        node.reset()?;
+        assert!(out.status.success(), "{bin} -v: {out:?}");
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let real = run(REAL_HEARTBEAT)?;
+    let ours = run(&ours)?;
+    assert!(real.contains("Linux-HA heartbeat configuration"), "{real}");
+    assert_eq!(ours, real);
+    Ok(())
+}

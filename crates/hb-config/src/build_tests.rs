@@ -921,8 +921,56 @@ fn mcast_and_ucast_lines() {
 #[test]
 fn too_many_media() {
     let ifaces: Vec<String> = (0..64).map(|i| format!("e{i}")).collect();
-    let e = errs2("", &format!("bcast {}\n", ifaces.join(" ")));
+    let mut sys = FakeSystem::default();
+    sys.interfaces.extend(ifaces.iter().cloned());
+    let text = format!("{BASE}bcast {}\n", ifaces.join(" "));
+    let e: Vec<_> = parse_with(&text, &sys)
+        .expect_err("65 media")
+        .into_iter()
+        .map(|e| (e.line, e.kind))
+        .collect();
     assert_eq!(e, vec![(Some(8), K::TooManyMedia { max: 64 })]);
+}
+
+#[test]
+fn media_that_3_0_6_refuses_while_parsing() {
+    assert!(matches!(
+        err("bcast le0\n"),
+        K::BadMedium {
+            problem: MediumProblem::NoSuchInterface { .. },
+            ..
+        }
+    ));
+    let mut sys = FakeSystem::default();
+    sys.absent.insert("/dev/cuaa0".into());
+    sys.absent.insert("/etc/ha.d/conf/stonith.baytech".into());
+    let text = format!("{BASE}serial /dev/cuaa0\nstonith baytech /etc/ha.d/conf/stonith.baytech\n");
+    let e: Vec<_> = parse_with(&text, &sys)
+        .expect_err("missing device and file")
+        .into_iter()
+        .map(|e| (e.line, e.kind))
+        .collect();
+    assert!(matches!(
+        &e[0],
+        (
+            Some(8),
+            K::BadMedium {
+                problem: MediumProblem::NoSuchSerialPort { .. },
+                ..
+            }
+        )
+    ));
+    assert!(matches!(&e[1], (Some(9), K::BadStonith { .. })), "{e:?}");
+}
+
+#[test]
+fn accepted_directives_without_effect_say_so() {
+    let (_, w) = ok2("", "use_apphbd yes\n");
+    assert!(w
+        .iter()
+        .any(|w| w.contains("'use_apphbd' is accepted but has no effect")));
+    let (_, w) = ok2("", "keepalive 2\n");
+    assert!(!w.iter().any(|w| w.contains("no effect")));
 }
 
 #[test]

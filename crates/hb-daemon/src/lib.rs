@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cli;
 pub mod control;
+pub mod coredumps;
 pub mod exit_status;
 pub mod fifo_reader;
 pub mod logging;
@@ -21,3 +22,4 @@ pub mod sdnotify;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod uuid_name;

@@ -207,6 +207,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         Prio::Info,
         "Configuration validated. Starting heartbeat {HB_VERSION}"
     );
+    if args.verbose {
+        print!("{}", loaded.hacf.dump(&node));
+    }
     if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
         hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
         return exit::OK;
@@ -251,7 +254,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     }
     let _ = hb_sys::exec::stdio_to_dev_null();
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let _ = std::env::set_current_dir(paths.cores_root());
+    crate::coredumps::apply(&loaded.hacf, paths);
     export_environment(paths, &loaded, &node);
     if level > 0 {
         std::env::set_var("HA_debug", level.to_string());
@@ -262,7 +265,13 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
 }
 
 fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: KeyRing) -> i32 {
-    let (generation, note) = match state_files::next_generation(&paths.generation(), wall()) {
+    // hbgenmethod time: the generation is the clock, the file is left alone
+    // (docs/behaviour.md §14.2).
+    let generated = match loaded.hacf.hbgenmethod {
+        hb_config::GenMethod::Time => Ok((wall(), GenerationNote::Incremented)),
+        hb_config::GenMethod::File => state_files::next_generation(&paths.generation(), wall()),
+    };
+    let (generation, note) = match generated {
         Ok(g) => g,
         Err(e) => {
             hb_log!(Prio::Error, "{e}");
@@ -279,7 +288,16 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         GenerationNote::Incremented => {}
     }
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
-    let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
+    let from_file = match loaded.hacf.uuidfrom {
+        hb_config::UuidFrom::Nodename => {
+            // No file: derived from the node name (docs/behaviour.md §14.3).
+            let (seed, uuid) = crate::uuid_name::uuid_from_nodename(&node);
+            hb_log!(Prio::Info, "seed is {seed}");
+            Ok((uuid, false))
+        }
+        hb_config::UuidFrom::File => state_files::load_or_create_uuid(&paths.uuid()),
+    };
+    let uuid = match from_file {
         Ok((u, created)) => {
             if created {
                 hb_log!(

@@ -500,6 +500,13 @@ impl Master {
             self.begin_shutdown();
         }
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
+            // log_badpack off: bad packets are still counted, the summary
+            // goes to the debug log only (docs/behaviour.md §3.3).
+            let level = if self.hacf.log_badpack {
+                level
+            } else {
+                hb_core::Level::Debug
+            };
             logging::emit(level, &text);
         }
         if let Some(r) = self.rsc.as_mut() {
@@ -612,7 +619,7 @@ impl Master {
     }
 
     fn on_event(&mut self, ev: Event) {
-        if self.drops.admit(&ev) {
+        if self.drops.admit(&ev) && (self.hacf.log_badpack || !drops::is_bad_packet(&ev)) {
             for (level, text) in ev.log_lines() {
                 logging::emit(level, &text);
             }
