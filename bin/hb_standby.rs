@@ -1,5 +1,5 @@
 //! `hb_standby [all|foreign|local|failback]`: ask the local heartbeat to go
-//! standby (daemon.md §12). Replaces the 3.0.6 shell script of the same name.
+//! standby (docs/behaviour.md §12). Replaces the 3.0.6 shell script of the same name.
 // Shared with the other admin tool and hb-mangen: not every item is used here.
 #[allow(dead_code)]
 #[path = "admin/cli.rs"]

@@ -1,5 +1,5 @@
 //! `hb_takeover [all|foreign|local|failback]`: ask the other node to go
-//! standby so we acquire its resources (daemon.md §12). Replaces the 3.0.6
+//! standby so we acquire its resources (docs/behaviour.md §12). Replaces the 3.0.6
 //! shell script of the same name.
 // Shared with the other admin tool and hb-mangen: not every item is used here.
 #[allow(dead_code)]

@@ -1,5 +1,5 @@
 //! `ipfail`: moves resources to the node that sees more ping nodes
-//! (daemon.md §9). Started by heartbeat (`respawn hacluster
+//! (docs/behaviour.md §9). Started by heartbeat (`respawn hacluster
 //! /usr/libexec/heartbeat/ipfail`), it signs on as the named API client
 //! `ipfail`, checks that heartbeat manages resources and how
 //! `auto_failback` is set, finds its partner node, then reacts to node and

@@ -3,7 +3,7 @@
 //! * 2 — kill -9 of the master on the active node: the peer takes over within deadtime +
 //!   keepalive and the VIP never answers from both nodes at once;
 //! * 4 — a partition that makes both nodes active owners of the VIP, then heals: the
-//!   healed-partition rule of protocol.md §6.7 applies — each node sees the other "returning
+//!   healed-partition rule of docs/protocol.md §6.7 applies — each node sees the other "returning
 //!   after partition", gives up its resources and restarts — and afterwards exactly one node
 //!   holds the group.
 

@@ -1,4 +1,5 @@
-//! Ping nodes and ipfail (protocol.md §11.5–11.6, daemon.md §9), in network namespaces.
+//! Ping nodes and ipfail (docs/protocol.md §11.5–11.6, docs/behaviour.md §9), in network
+//! namespaces.
 //!
 //! * `ping_node_*`: one node pings the client namespace (198.18.0.50). The real cl_status run
 //!   inside the node must show it as a node of type `ping` with status `ping`; dropping ICMP in

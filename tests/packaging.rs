@@ -783,7 +783,7 @@ fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
     }
 }
 
-/// ResourceManager's reading of a status output (daemon.md §5.3).
+/// ResourceManager's reading of a status output (docs/behaviour.md §5.3).
 fn status_means_running(out: &str) -> bool {
     let lower = out.to_lowercase();
     let not_running = lower

@@ -1,4 +1,4 @@
-//! Command lines of `hb_standby` and `hb_takeover` (daemon.md §12).
+//! Command lines of `hb_standby` and `hb_takeover` (docs/behaviour.md §12).
 //!
 //! Shared by the two binaries and by `hb-mangen`, so the man pages are
 //! generated from exactly the parser the tools use. The argument rules copy
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
-/// Default state directory holding the daemon's FIFO (daemon.md §0).
+/// Default state directory holding the daemon's FIFO (docs/behaviour.md §0).
 pub const DEFAULT_STATEDIR: &str = "/var/lib/heartbeat";
 
 /// Which of the two administrative tools is running.

@@ -1,4 +1,4 @@
-//! Writing one administrative request to the daemon's FIFO (daemon.md §6, §12).
+//! Writing one administrative request to the daemon's FIFO (docs/behaviour.md §6, §12).
 //!
 //! The 3.0.6 scripts use `ha_clustermsg`, which appends `>>>`, the
 //! `name=value` lines and `<<<` to `/var/lib/heartbeat/fifo`. We build the

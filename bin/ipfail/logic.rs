@@ -1,4 +1,4 @@
-//! ipfail's decision logic (daemon.md §9), separated from all I/O.
+//! ipfail's decision logic (docs/behaviour.md §9), separated from all I/O.
 //!
 //! ipfail compares how many ping nodes each side of a two-node cluster can
 //! see and makes the side that sees fewer give its resources to the other

@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let sys = FakeSystem::default();
     if let Ok((cfg, _warnings)) = parse_hacf(&text, Path::new("ha.cf"), "vm", &sys) {
-        // Invariants of an accepted configuration (daemon.md §3.4).
+        // Invariants of an accepted configuration (docs/behaviour.md §3.4).
         assert!(!cfg.media.is_empty());
         assert_eq!(cfg.media.len(), cfg.media_lines.len());
         assert!(cfg.deadtime_ms > 2 * cfg.keepalive_ms);

@@ -1,4 +1,4 @@
-//! `apiauth` (daemon.md §7.5) and the peer credentials it is checked
+//! `apiauth` (docs/behaviour.md §7.5) and the peer credentials it is checked
 //! against.
 //!
 //! Names in `apiauth` lines are resolved when ha.cf is read, so this module

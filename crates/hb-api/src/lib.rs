@@ -1,4 +1,4 @@
-//! The daemon side of the Heartbeat client API socket (daemon.md §7), as
+//! The daemon side of the Heartbeat client API socket (docs/behaviour.md §7), as
 //! pure logic.
 //!
 //! The master control process owns the listening socket and the client
@@ -7,12 +7,11 @@
 //!
 //! * [`view`]: [`ClusterView`], the read-only questions the API asks about
 //!   the cluster (node table, links, parameters, resources, uuids).
-//! * [`auth`]: `apiauth` entries with the built-in defaults (§7.5) and the
-//!   peer credentials of a connection.
-//! * [`server`]: [`ApiServer`], the client table: sign-on (§7.4), requests
-//!   (§7.6), asynchronous delivery (§7.7), named clients' cluster messages
-//!   (§7.8), flow control (§7.9). It returns [`Action`]s for the daemon to
-//!   carry out.
+//! * [`auth`]: `apiauth` entries with the built-in defaults (docs/behaviour.md §7.5) and
+//!   the peer credentials of a connection.
+//! * [`server`]: [`ApiServer`], the client table: sign-on, requests, asynchronous
+//!   delivery, named clients' cluster messages, flow control (docs/behaviour.md §7.4,
+//!   §7.6, §7.7, §7.8, §7.9). It returns [`Action`]s for the daemon to carry out.
 //! * [`wire`]: reply encoding (classic text + NUL), the C `sscanf`/`atoi`
 //!   number rules and message dumps for the log.
 //!

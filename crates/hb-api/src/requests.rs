@@ -1,4 +1,4 @@
-//! The request handlers of daemon.md §7.6, one function per `reqtype`.
+//! The request handlers of docs/behaviour.md §7.6, one function per `reqtype`.
 //!
 //! A handler sees the request, a read-only context and the reply under
 //! construction (`t=hbapi-resp`, `reqtype=<same>`). It returns the replies

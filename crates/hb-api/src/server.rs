@@ -20,7 +20,7 @@ use thiserror::Error;
 /// The daemon's handle of a connection (e.g. its mio token number).
 pub type ConnId = u64;
 
-/// Treatment bits of a delivered message (daemon.md §7.7).
+/// Treatment bits of a delivered message (docs/behaviour.md §7.7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Treatment {
     /// 0x01: ordinary delivery.
@@ -40,7 +40,7 @@ pub enum Treatment {
 /// Tunables of the API server.
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// Who may sign on (§7.5).
+    /// Who may sign on (docs/behaviour.md §7.5).
     pub auth: AuthTable,
     /// uid of the daemon: may set debug filters besides root.
     pub daemon_uid: u32,
@@ -477,7 +477,7 @@ impl ApiServer {
         }
     }
 
-    /// §7.4: the first message of a connection.
+    /// docs/behaviour.md §7.4: the first message of a connection.
     fn register(&mut self, i: usize, msg: &Message, view: &dyn ClusterView, out: &mut Vec<Action>) {
         let generation = self.generation;
         self.generation += 1;
@@ -661,7 +661,7 @@ impl ApiServer {
         reason
     }
 
-    /// §7.6/§7.8: a message from a signed-on client.
+    /// docs/behaviour.md §7.6/§7.8: a message from a signed-on client.
     fn request(
         &mut self,
         i: usize,

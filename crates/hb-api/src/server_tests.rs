@@ -1,5 +1,5 @@
 //! Golden tests of the API server against the observed exchanges of
-//! daemon.md §7.10 and the rules of §7.4–§7.9.
+//! docs/behaviour.md §7.10 and the rules of docs/behaviour.md §7.4–§7.9.
 
 use super::*;
 use crate::table::TableView;

@@ -35,7 +35,7 @@ pub struct TableView {
 }
 
 impl TableView {
-    /// The cluster of the observed exchanges of daemon.md §7.10: node `vm`
+    /// The cluster of the observed exchanges of docs/behaviour.md §7.10: node `vm`
     /// (active, link `lo` up), `ghost` (dead, `lo` dead) and ping node
     /// `127.0.0.1`, deadtime 5 s, keepalive 1 s, R1 mode in transition.
     pub fn observed() -> TableView {

@@ -33,7 +33,7 @@ pub struct NodeInfo {
     /// Normal or ping node.
     pub node_type: NodeType,
     /// Status string (`init`, `up`, `active`, `dead`, `ping`); the view
-    /// already prefers a suppressed first status message (§7.6).
+    /// already prefers a suppressed first status message (docs/behaviour.md §7.6).
     pub status: String,
     /// `weight` (100 unless configured).
     pub weight: i32,

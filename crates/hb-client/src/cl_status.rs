@@ -1,4 +1,4 @@
-//! The `cl_status` command (daemon.md §8), as a library function.
+//! The `cl_status` command (docs/behaviour.md §8), as a library function.
 //!
 //! Behaviour, texts and exit codes follow Debian's 3.0.6 tool: the help
 //! screen, the sub-command table with each sub-command's getopt string,

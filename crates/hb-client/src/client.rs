@@ -3,7 +3,7 @@
 //! Every request is one frame; the reply is the next `t=hbapi-resp` frame
 //! with the same `reqtype`. Anything else that arrives meanwhile (status
 //! changes, join/leave, cluster messages) is queued and handed out later by
-//! [`Client::recv`], exactly as libhbclient does (§7.10), so asynchronous
+//! [`Client::recv`], exactly as libhbclient does (docs/behaviour.md §7.10), so asynchronous
 //! messages may be interleaved anywhere without confusing a request.
 
 use crate::error::{ClientError, SignOnError};

@@ -1,13 +1,13 @@
-//! Client side of the Heartbeat API socket (daemon.md §7), the equivalent
+//! Client side of the Heartbeat API socket (docs/behaviour.md §7), the equivalent
 //! of Debian's `libhbclient`, plus the `cl_status` tool built on it.
 //!
 //! * [`client`]: [`Client`], a signed-on connection: requests with reply
-//!   matching (unrelated asynchronous messages are queued, §7.10), node and
-//!   link walks, client status queries with a timeout, parameters,
-//!   resources, cluster messages, asynchronous receive, sign-off.
+//!   matching (unrelated asynchronous messages are queued, docs/behaviour.md
+//!   §7.10), node and link walks, client status queries with a timeout,
+//!   parameters, resources, cluster messages, asynchronous receive, sign-off.
 //! * [`error`]: typed errors whose `Display` is the text libhbclient
 //!   reports, so tools print the same `REASON:` lines.
-//! * [`cl_status`]: the whole `cl_status` command (§8) as a library
+//! * [`cl_status`]: the whole `cl_status` command (docs/behaviour.md §8) as a library
 //!   function, so that it can be tested without a process.
 //! * [`getopt`]: GNU `getopt` (argument permutation and messages), which
 //!   `cl_status` option parsing depends on.

@@ -1,6 +1,6 @@
 //! The REAL Debian `/usr/bin/cl_status` and OUR `cl_status` against the
-//! same hb-api server (daemon.md §8): identical stdout and exit codes,
-//! both equal to what §8 derives for the §7.10 cluster.
+//! same hb-api server (docs/behaviour.md §8): identical stdout and exit codes,
+//! both equal to what docs/behaviour.md §8 derives for the docs/behaviour.md §7.10 cluster.
 //!
 //! The C tool connects to the fixed path `/var/run/heartbeat/register`,
 //! so each run happens in a private mount namespace where the test

@@ -1,4 +1,4 @@
-//! `apiauth <client> [uid=list] [gid=list]` (daemon.md §7.5).
+//! `apiauth <client> [uid=list] [gid=list]` (docs/behaviour.md §7.5).
 //!
 //! Lists are comma-separated names or numbers (a word starting with a digit
 //! is a number). Names are resolved through [`SystemLookup`] when the line

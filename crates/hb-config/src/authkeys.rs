@@ -1,4 +1,4 @@
-//! `/etc/ha.d/authkeys` (daemon.md §4, protocol.md §4.1).
+//! `/etc/ha.d/authkeys` (docs/behaviour.md §4, docs/protocol.md §4.1).
 //!
 //! ```text
 //! auth <n>              selects the signing key; must precede key line n
@@ -49,7 +49,7 @@ impl AuthKeys {
     }
 }
 
-/// Reject a key file readable by group or others (daemon.md §4). Write bits
+/// Reject a key file readable by group or others (docs/behaviour.md §4). Write bits
 /// and ownership are not checked, as in the C daemon.
 pub fn check_authkeys_mode(mode: u32, path: &Path) -> Result<(), ConfigError> {
     if mode & 0o044 != 0 {

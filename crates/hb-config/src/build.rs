@@ -1,5 +1,5 @@
 //! Stage two of ha.cf parsing: raw directives to [`HaCf`], then the
-//! whole-file checks of daemon.md §3.4.
+//! whole-file checks of docs/behaviour.md §3.4.
 //!
 //! Directives take effect in file order, as in the C daemon: each UDP
 //! plugin (bcast, ucast, ucast6) reads `udpport` when its first medium is
@@ -795,7 +795,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    // ----- §3.4 whole-file checks -------------------------------------------
+    // ----- docs/behaviour.md §3.4 whole-file checks -------------------------------------------
 
     fn post_parse(&mut self, local_node: &str) {
         // Defaults of every directive that has one and was not given.

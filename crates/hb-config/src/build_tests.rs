@@ -1,5 +1,5 @@
 //! Directive-by-directive tests of the ha.cf builder: happy path and error
-//! path of every directive of daemon.md §3.3, and the §3.4 checks.
+//! path of every directive of docs/behaviour.md §3.3, and the docs/behaviour.md §3.4 checks.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
@@ -13,7 +13,7 @@ use crate::system::FakeSystem;
 use crate::Warning;
 
 const PATH: &str = "/etc/ha.d//ha.cf";
-/// The observed test configuration of daemon.md (local node `vm`).
+/// The observed test configuration of docs/behaviour.md (local node `vm`).
 const BASE: &str = "node vm\nnode ghost\nucast lo 127.0.0.1\nkeepalive 1\ndeadtime 5\n\
                     auto_failback on\nlogfile /var/log/ha-log\n";
 

@@ -1,6 +1,6 @@
 //! The table of ha.cf directives: how each is lexed, its built-in default,
 //! its one-line description, and whether its value is recorded as a
-//! parameter (daemon.md §3.3, §3.5).
+//! parameter (docs/behaviour.md §3.3, §3.5).
 //!
 //! One table drives the lexer (which words are directives and how the rest
 //! of the line is split), the default installation after parsing, and the
@@ -8,7 +8,7 @@
 //! option directives is the order of the C daemon's table, which is the
 //! order `-D` prints.
 
-/// How the rest of a directive's line is handed to it (daemon.md §3.1).
+/// How the rest of a directive's line is handed to it (docs/behaviour.md §3.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
     /// Split on space, tab, comma, CR, LF, FF; applied once per token.
@@ -293,7 +293,7 @@ pub const HB_VERSION: &str = "3.0.6";
 
 /// The text `heartbeat -D` prints (`wiki = false`) or `heartbeat -D -W`
 /// prints (`wiki = true`): the directives that have a built-in default,
-/// with that default and a description (daemon.md §2.1).
+/// with that default and a description (docs/behaviour.md §2.1).
 pub fn defaults_table(wiki: bool) -> String {
     let rows: Vec<(&str, &str, &str)> = DIRECTIVES
         .iter()

@@ -220,7 +220,7 @@ pub enum ConfigErrorKind {
         problem: StonithProblem,
     },
 
-    // ----- ha.cf: whole-file checks (daemon.md §3.4) ----------------------
+    // ----- ha.cf: whole-file checks (docs/behaviour.md §3.4) ----------------------
     /// No medium at all.
     #[error("no heartbeat media defined: add at least one bcast, mcast, ucast or serial line")]
     NoMedia,
@@ -350,7 +350,7 @@ fn unknown_hint(name: &str) -> &'static str {
     }
 }
 
-/// What is wrong with a medium line (protocol.md §11).
+/// What is wrong with a medium line (docs/protocol.md §11).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MediumProblem {
     /// No interface/device given.
@@ -467,7 +467,7 @@ pub enum MediumProblem {
     },
 }
 
-/// What is wrong with an `apiauth` line (daemon.md §7.5).
+/// What is wrong with an `apiauth` line (docs/behaviour.md §7.5).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiauthProblem {
     /// Nothing after `apiauth`.
@@ -516,7 +516,7 @@ pub enum ApiauthProblem {
     },
 }
 
-/// What is wrong with a `respawn`/`failfast` line (daemon.md §10).
+/// What is wrong with a `respawn`/`failfast` line (docs/behaviour.md §10).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RespawnProblem {
     /// Nothing after the directive.

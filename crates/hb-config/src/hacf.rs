@@ -1,7 +1,7 @@
-//! The typed, defaulted `ha.cf` (daemon.md §3).
+//! The typed, defaulted `ha.cf` (docs/behaviour.md §3).
 //!
 //! [`HaCf`] holds every directive as a typed field with the built-in default
-//! already applied, plus the parameter table (§3.5) that the API `getparm`
+//! already applied, plus the parameter table (docs/behaviour.md §3.5) that the API `getparm`
 //! request and the `HA_<name>` environment of child processes expose.
 //! It is built by [`parse_hacf`] (module `build`).
 
@@ -14,7 +14,7 @@ use crate::respawn::Respawn;
 use crate::stonith::{Stonith, StonithHost};
 use crate::system::SystemLookup;
 
-/// `auto_failback` (daemon.md §5.5).
+/// `auto_failback` (docs/behaviour.md §5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AutoFailback {
     /// nice_failback mode, resources move back to their preferred node.
@@ -108,7 +108,7 @@ pub struct HaCf {
     pub deadtime_ms: u64,
     /// `warntime` in ms (default deadtime/2).
     pub warntime_ms: u64,
-    /// `initdead` in ms (default derived from deadtime, §3.3).
+    /// `initdead` in ms (default derived from deadtime, docs/behaviour.md §3.3).
     pub initdead_ms: u64,
     /// `deadping` in ms (default deadtime).
     pub deadping_ms: u64,
@@ -191,7 +191,7 @@ pub struct HaCf {
     /// `respawn` and `failfast` clients in ha.cf order.
     pub respawn: Vec<Respawn>,
     /// API authorisation: configured entries in ha.cf order, then the
-    /// built-in entries (§7.5) for clients not configured.
+    /// built-in entries (docs/behaviour.md §7.5) for clients not configured.
     pub apiauth: Vec<ApiAuth>,
     /// `env NAME=value` settings in order, name as written; they are exported
     /// as `HA_<NAME>` (see [`HaCf::env_vars`]).
@@ -200,7 +200,7 @@ pub struct HaCf {
     pub stonith: Vec<Stonith>,
     /// `stonith_host` lines.
     pub stonith_host: Vec<StonithHost>,
-    /// The parameter table (§3.5): name → raw value, each name once, in
+    /// The parameter table (docs/behaviour.md §3.5): name → raw value, each name once, in
     /// order of first assignment, last assignment wins.
     pub params: Vec<(String, String)>,
 }

@@ -1,4 +1,4 @@
-//! `/etc/ha.d/haresources` (daemon.md §5.1–5.2).
+//! `/etc/ha.d/haresources` (docs/behaviour.md §5.1–5.2).
 //!
 //! The file is read the way `ResourceManager` normalises it, since that
 //! script is what acts on it: `#` starts a comment anywhere, a line ending in

@@ -1,4 +1,4 @@
-//! Stage one of ha.cf parsing: text to raw directives (daemon.md §3.1).
+//! Stage one of ha.cf parsing: text to raw directives (docs/behaviour.md §3.1).
 //!
 //! A line loses everything from the first `#` (anywhere: a `#` can never be
 //! part of a value), leading white space and everything from the first CR

@@ -1,6 +1,6 @@
 //! Heartbeat configuration files: `ha.cf`, `authkeys`, `haresources`.
 //!
-//! Parsing is two-staged (STYLE.md §6.7): [`lexer`] turns `ha.cf` text into
+//! Parsing is two-staged (docs/style.md §7): [`lexer`] turns `ha.cf` text into
 //! raw directives (line, key, arguments) using the directive table in
 //! [`directives`]; [`build`](crate::hacf::parse_hacf) applies them in order
 //! to a typed [`HaCf`] whose fields start at the built-in defaults, then runs

@@ -1,6 +1,6 @@
 //! Reading the three files from the configuration directory.
 //!
-//! Order and failure rules follow the C daemon (daemon.md §3.4, §4, §5.2):
+//! Order and failure rules follow the C daemon (docs/behaviour.md §3.4, §4, §5.2):
 //! `ha.cf` first, and if it has errors nothing else is read; then
 //! `authkeys`, whose permissions are checked before its contents; then
 //! `haresources`, whose preferred nodes must be in the ha.cf node table.

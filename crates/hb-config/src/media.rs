@@ -1,4 +1,4 @@
-//! Heartbeat media as configured in `ha.cf` (daemon.md §1.1, protocol.md §11).
+//! Heartbeat media as configured in `ha.cf` (docs/behaviour.md §1.1, docs/protocol.md §11).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -1,5 +1,5 @@
 //! Arguments of the whole-line media: `ucast`, `ucast6`, `mcast`, `mcast6`,
-//! `ping_group` (protocol.md §11).
+//! `ping_group` (docs/protocol.md §11).
 //!
 //! The C plugins parse these words with `atoi` and `inet_addr`; here every
 //! field is checked against the range the plugin enforces (mcast group in

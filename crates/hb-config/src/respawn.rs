@@ -1,4 +1,4 @@
-//! `respawn` / `failfast <user> /absolute/command [args...]` (daemon.md §10).
+//! `respawn` / `failfast <user> /absolute/command [args...]` (docs/behaviour.md §10).
 //!
 //! The user is resolved and the program checked for execute permission when
 //! the line is read, like the C daemon does, so a wrong path fails the start

@@ -1,4 +1,4 @@
-//! Value syntax shared by the ha.cf directives (daemon.md §3.2).
+//! Value syntax shared by the ha.cf directives (docs/behaviour.md §3.2).
 //!
 //! These reproduce the cluster-glue helpers the C daemon uses, including
 //! their leniency: `atoi`-style integers stop at the first non-digit and read

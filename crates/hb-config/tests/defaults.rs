@@ -1,6 +1,6 @@
-//! `heartbeat -D` / `-D -W` output (daemon.md §2.1). The fixtures were
+//! `heartbeat -D` / `-D -W` output (docs/behaviour.md §2.1). The fixtures were
 //! captured from the installed Debian binary; the first one is byte-equal to
-//! the text quoted in daemon.md.
+//! the text quoted in docs/behaviour.md.
 
 use hb_config::defaults_table;
 

@@ -14,7 +14,7 @@ use crate::stats::Counters;
 use crate::track::{RexmitTimers, Track};
 use crate::wire::{self, Originator};
 
-/// Extra `dt` advertised during the first seconds after start (§8.1).
+/// Extra `dt` advertised during the first seconds after start (docs/protocol.md §8.1).
 pub const STARTUP_DEADTIME_BUMP: Millis = 2000;
 /// How long the startup bump lasts.
 pub const STARTUP_BUMP_DURATION: Millis = 5000;
@@ -74,7 +74,7 @@ pub struct Cluster {
     /// Last sequence number we assigned.
     seq: u64,
     pub(crate) hist: History,
-    /// Cluster-wide acknowledged sequence number (§6.6).
+    /// Cluster-wide acknowledged sequence number (docs/protocol.md §6.6).
     pub(crate) cluster_ack: u64,
     pub(crate) rexmit: RexmitTimers,
     pub(crate) rng: Rng,
@@ -98,7 +98,7 @@ pub struct Cluster {
 
 impl Cluster {
     /// Starts the engine at `now`: queues the startup status messages
-    /// (`st=init` with `dt` = deadtime + 2000, then `st=up` twice, §8.1).
+    /// (`st=init` with `dt` = deadtime + 2000, then `st=up` twice, docs/protocol.md §8.1).
     pub fn new(cfg: CoreConfig, now: Millis, wall_secs: u64) -> Cluster {
         let mut rng = Rng::new(cfg.seed);
         let mut cfg = cfg;
@@ -210,7 +210,7 @@ impl Cluster {
     // ----- public inputs -------------------------------------------------
 
     /// A message from a local source (FIFO, API client, resource manager):
-    /// adds the control fields (§5.1), numbers it, stores it in the history,
+    /// adds the control fields (docs/protocol.md §5.1), numbers it, stores it in the history,
     /// processes it locally (loopback) and transmits it.
     pub fn on_local_message(
         &mut self,
@@ -352,7 +352,7 @@ impl Cluster {
         &self.local_status
     }
 
-    /// True once communication is up (§8.6): our status is `active`.
+    /// True once communication is up (docs/protocol.md §8.6): our status is `active`.
     pub fn comm_up(&self) -> bool {
         self.comm_up
     }
@@ -363,7 +363,7 @@ impl Cluster {
         self.links_up
     }
 
-    /// False after a peer without `protocol` was seen (§6.6).
+    /// False after a peer without `protocol` was seen (docs/protocol.md §6.6).
     pub fn flow_control(&self) -> bool {
         self.flow_control
     }
@@ -443,7 +443,7 @@ impl Cluster {
     }
 
     /// True when more than 250 of our messages are unacknowledged while at
-    /// least two nodes are alive: the daemon should pause API clients (§6.6).
+    /// least two nodes are alive: the daemon should pause API clients (docs/protocol.md §6.6).
     pub fn congested(&self) -> bool {
         self.flow_control
             && self.hist.hiseq.saturating_sub(self.cluster_ack) > FLOWCONTROL_LIMIT
@@ -498,7 +498,7 @@ impl Cluster {
         self.by_uuid.insert(uuid, i);
     }
 
-    /// The dead interval that applies to `n` now (§8.2).
+    /// The dead interval that applies to `n` now (docs/protocol.md §8.2).
     pub(crate) fn dead_interval_of(&self, n: &Node) -> Millis {
         if self.links_up {
             n.dead_interval
@@ -518,7 +518,7 @@ impl Cluster {
     }
 
     /// The datagram for `msg`: sealed as it is, or its compressed wrapper
-    /// sealed when the compression policy asks for it (protocol.md §3.4).
+    /// sealed when the compression policy asks for it (docs/protocol.md §3.4).
     pub(crate) fn seal_out(&self, msg: &Message) -> Vec<u8> {
         seal_with(&self.cfg.keys, &self.cfg.compression, msg)
     }
@@ -570,7 +570,7 @@ impl Cluster {
         }
     }
 
-    /// §5.1 step 1: `dest` → `destuuid` (zeros when unknown), or the reverse.
+    /// docs/protocol.md §5.1 step 1: `dest` → `destuuid` (zeros when unknown), or the reverse.
     fn fill_destination(&mut self, msg: &mut Message) {
         if let Some(dest) = msg.get_str("dest") {
             if let Some(i) = self.lookup(dest) {
@@ -694,7 +694,7 @@ impl Cluster {
         }
     }
 
-    /// Schedules the first retransmit request for `(node, seq)` (§6.4).
+    /// Schedules the first retransmit request for `(node, seq)` (docs/protocol.md §6.4).
     pub(crate) fn schedule_rexmit(&mut self, node: usize, seq: u64) {
         let max = self.cfg.max_rexmit_delay;
         let lo = if max < 100 { 0 } else { 50 };
@@ -714,7 +714,7 @@ impl Cluster {
         self.rexmit.arm(i, seq, again);
     }
 
-    /// §8.6 step 1.
+    /// docs/protocol.md §8.6 step 1.
     pub(crate) fn check_comm_isup(&mut self) {
         if self.links_up {
             return;
@@ -788,7 +788,7 @@ fn new_link(medium: usize, name: &str, now: Millis) -> Link {
 }
 
 /// `msg` sealed as it is, or its compressed wrapper sealed when `policy`
-/// asks for it (protocol.md §3.4).
+/// asks for it (docs/protocol.md §3.4).
 pub(crate) fn seal_with(
     keys: &hb_proto::auth::KeyRing,
     policy: &hb_proto::compress::Policy,

@@ -57,12 +57,12 @@ pub struct CoreConfig {
     /// Seed for retransmit jitter and the per-peer ACK trigger.
     pub seed: u64,
     /// When and how outgoing messages are compressed (ha.cf `compression`,
-    /// `compression_threshold`, `traditional_compression`; protocol.md §3.4).
+    /// `compression_threshold`, `traditional_compression`; docs/protocol.md §3.4).
     pub compression: hb_proto::compress::Policy,
 }
 
 impl CoreConfig {
-    /// A configuration with the protocol defaults of protocol.md §12 for
+    /// A configuration with the protocol defaults of docs/protocol.md §12 for
     /// everything but identity, membership, media and keys: keepalive 1 s,
     /// deadtime 30 s, warntime 15 s, initdead 30 s, deadping 30 s,
     /// max_rexmit_delay 250 ms, hopfudge 1, inner auth on.

@@ -3,7 +3,7 @@
 //! Events are facts ("node X is dead"), not commands; the daemon decides what
 //! to run (rc.d notifications, takeover, API client notifications, restarts).
 //! [`Event::log_lines`] reproduces the exact wording of Heartbeat 3.0.6
-//! (daemon.md §13.3) so that operators' log scrapers keep working.
+//! (docs/behaviour.md §13.3) so that operators' log scrapers keep working.
 
 use crate::stats::DropReason;
 
@@ -71,7 +71,7 @@ pub enum Event {
         up: bool,
     },
     /// A peer or ping node was declared dead (its status is now `dead`).
-    /// The daemon runs the takeover logic (protocol.md §9.6).
+    /// The daemon runs the takeover logic (docs/protocol.md §9.6).
     NodeDead {
         /// Node name.
         node: String,
@@ -97,11 +97,11 @@ pub enum Event {
         /// The gap exceeded our deadtime.
         beyond_deadtime: bool,
     },
-    /// Communication is up (§8.6): our status is now `active`.
+    /// Communication is up (docs/protocol.md §8.6): our status is now `active`.
     CommUp,
     /// A node we had declared dead sent a newer status without restarting.
     /// We have re-sent our status; the C daemon gives up all resources and
-    /// restarts 2 s later (protocol.md §6.7).
+    /// restarts 2 s later (docs/protocol.md §6.7).
     PartitionHealed {
         /// Node name.
         node: String,
@@ -151,7 +151,7 @@ pub enum Event {
         max: u64,
     },
     /// A normal node's status lacked `protocol`: ACKs and reqnodes are off
-    /// until restart (§6.6).
+    /// until restart (docs/protocol.md §6.6).
     FlowControlDisabled,
     /// We learned (or a node changed) its UUID; the daemon may update the
     /// hostcache.

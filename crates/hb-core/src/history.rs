@@ -1,5 +1,5 @@
 //! The transmit history: our last 500 sequenced messages, kept so that peers
-//! can ask for retransmissions (protocol.md §6.1, §6.5).
+//! can ask for retransmissions (docs/protocol.md §6.1, §6.5).
 //!
 //! A message lives in slot `seq % 500` until a newer message overwrites it, so
 //! memory is bounded by construction. Unlike the C daemon we do not free slots

@@ -4,7 +4,7 @@
 //! # Model
 //!
 //! A [`Cluster`] is the state of one node's master control process as far as
-//! the wire protocol is concerned (protocol.md §1, §5–§8, §10). It never reads
+//! the wire protocol is concerned (docs/protocol.md §1, §5–§8, §10). It never reads
 //! a clock, a socket or a file: the daemon feeds it values and executes what
 //! comes out.
 //!
@@ -30,7 +30,7 @@
 //!   our own links up.
 //! * **Receiving.** A packet is verified and decoded, its sender found by
 //!   `srcuuid` then by exact `src`, and classified against that sender's
-//!   stream exactly like the C `should_drop_message` (§6.3): a lower
+//!   stream exactly like the C `should_drop_message` (docs/protocol.md §6.3): a lower
 //!   generation is a replay, a higher one in a status is a restart, a status
 //!   from a dead node with the same generation is a healed partition, gaps
 //!   arm retransmit-request timers (random 50..=max_rexmit_delay ms, then
@@ -44,10 +44,10 @@
 //!   advertises (`deadping` for ping nodes). Deadlines are checked exactly
 //!   (dead when silent for *more* than the interval), not on the C's 250 ms
 //!   grid. Links die after the same interval.
-//! * **Comm up** (§8.6): once every node was heard from or is dead, ask the
+//! * **Comm up** (docs/protocol.md §8.6): once every node was heard from or is dead, ask the
 //!   first live normal peer for its node list (`reqnodes`, every second) and
 //!   go `active` when a `repnodes` arrives (or at once without a live peer).
-//! * **Flow control** (§6.6): ACKs every tenth in-order message per peer (a
+//! * **Flow control** (docs/protocol.md §6.6): ACKs every tenth in-order message per peer (a
 //!   random residue per peer), processes ACKs into a cluster-wide ack, and
 //!   reports [`Cluster::congested`]. A peer without `protocol=1` turns it off.
 //!

@@ -1,5 +1,5 @@
 //! The receive path: parse the control fields, find the sender, classify the
-//! message against the sender's stream (protocol.md §6.3, the C's
+//! message against the sender's stream (docs/protocol.md §6.3, the C's
 //! `should_drop_message`), refresh links, and dispatch.
 
 use hb_proto::{Message, PacketError};
@@ -161,7 +161,7 @@ impl Cluster {
         name == Some(self.cfg.node_name.as_str())
     }
 
-    /// C `should_drop_message` (protocol.md §6.3).
+    /// C `should_drop_message` (docs/protocol.md §6.3).
     fn classify(
         &mut self,
         idx: usize,
@@ -304,7 +304,7 @@ impl Cluster {
     }
 
     /// C `is_lost_packet`: removes `seq` from the missing list (cancelling its
-    /// timer); when it was the first gap, ACKs up to the new first gap (§6.6).
+    /// timer); when it was the first gap, ACKs up to the new first gap (docs/protocol.md §6.6).
     fn found_missing(&mut self, idx: usize, seq: u64) -> bool {
         let track = &mut self.nodes[idx].track;
         let old_first = track.first_missing();
@@ -432,7 +432,7 @@ impl Cluster {
         n.status_seqno = seq;
     }
 
-    /// C `process_rexmit` (§6.5): retransmit from the history or NAK.
+    /// C `process_rexmit` (docs/protocol.md §6.5): retransmit from the history or NAK.
     fn serve_rexmit(&mut self, idx: usize, msg: &Message) {
         self.counters.rexmit_requests_received += 1;
         let first = msg.get_str("firstseq").map_or(0, wire::parse_atoi);
@@ -500,7 +500,7 @@ impl Cluster {
         self.send_internal(wire::nak_msg(requester, seq, reason));
     }
 
-    /// C `HBDoMsg_T_ACKMSG` (§6.6, sender side).
+    /// C `HBDoMsg_T_ACKMSG` (docs/protocol.md §6.6, sender side).
     fn handle_ack(&mut self, idx: usize, msg: &Message) {
         if !self.is_me(msg.get_str("dest")) {
             return;
@@ -534,7 +534,7 @@ impl Cluster {
         self.cluster_ack = self.cluster_ack.max(new_ack);
     }
 
-    /// Answers `reqnodes` with every normal node (§8.6 step 3).
+    /// Answers `reqnodes` with every normal node (docs/protocol.md §8.6 step 3).
     fn handle_reqnodes(&mut self, idx: usize) {
         if idx == self.me {
             return;

@@ -1,7 +1,7 @@
 //! A tiny seeded PRNG (SplitMix64).
 //!
 //! The engine needs randomness in two places only (retransmit-request jitter
-//! and the per-peer ACK trigger, protocol.md §6.4/§6.6) and the simulator needs
+//! and the per-peer ACK trigger, docs/protocol.md §6.4/§6.6) and the simulator needs
 //! it for loss and delay. Both must be reproducible from a seed so that a
 //! failing simulation can be replayed exactly; cryptographic quality is not
 //! needed, so no external crate is pulled in.

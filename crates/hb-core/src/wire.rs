@@ -1,7 +1,7 @@
 //! Field-level helpers: the lenient number parsing the C receiver applies
 //! (`sscanf("%lx")`, `atoi`), the control fields every originated message gets
-//! (protocol.md §5.1), and builders for the protocol's own messages with their
-//! exact field order (§7).
+//! (docs/protocol.md §5.1), and builders for the protocol's own messages with their
+//! exact field order (docs/protocol.md §7).
 
 use hb_proto::{Message, Value};
 
@@ -94,7 +94,7 @@ pub(crate) struct Originator<'a> {
     pub ld: &'a str,
 }
 
-/// Adds `src, srcuuid, seq, hg, ts, ld, ttl` in that order (protocol.md
+/// Adds `src, srcuuid, seq, hg, ts, ld, ttl` in that order (docs/protocol.md
 /// §5.1): set in place for sequenced messages, skipped when already present
 /// (and `seq`/`ld` always skipped) for `NS_*` ones. `seq` is `None` for
 /// unsequenced types. The inner `auth` is the caller's business.

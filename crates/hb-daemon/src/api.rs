@@ -1,4 +1,4 @@
-//! The client API socket (`<rundir>/heartbeat/register`, daemon.md §7): the
+//! The client API socket (`<rundir>/heartbeat/register`, docs/behaviour.md §7): the
 //! I/O half. The protocol itself (sign-on, apiauth, requests, delivery
 //! rules) is the pure [`hb_api::ApiServer`]; this module accepts
 //! connections, reads frames, queues replies without ever blocking the

@@ -1,4 +1,4 @@
-//! The `heartbeat` command line (daemon.md §2): the C daemon's flags, plus
+//! The `heartbeat` command line (docs/behaviour.md §2): the C daemon's flags, plus
 //! `--check-config` and the directory overrides used by tests and the demo.
 
 use std::path::PathBuf;

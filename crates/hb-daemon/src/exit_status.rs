@@ -1,4 +1,4 @@
-//! Wording of process-exit log lines (cluster-glue proctrack, daemon.md §1.6):
+//! Wording of process-exit log lines (cluster-glue proctrack, docs/behaviour.md §1.6):
 //! `Managed HBREAD process 7800 killed by signal 9 [SIGKILL - Kill, unblockable].`
 
 use nix::sys::wait::WaitStatus;

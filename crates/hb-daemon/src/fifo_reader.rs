@@ -1,10 +1,10 @@
-//! The FIFO reader child (`heartbeat: FIFO reader`, daemon.md §6).
+//! The FIFO reader child (`heartbeat: FIFO reader`, docs/behaviour.md §6).
 //!
 //! Scripts (`ha_clustermsg` in shellfuncs, `hb_standby`, the resource
 //! helpers) append classic-format messages to the FIFO. This process turns
 //! them into IPC frames for the master, which signs and sends them like its
 //! own. It also watches the master: when the master dies, it takes the other
-//! core processes down (daemon.md §1.4), so a half-dead node never keeps
+//! core processes down (docs/behaviour.md §1.4), so a half-dead node never keeps
 //! heartbeating.
 
 use std::fs::OpenOptions;

@@ -1,6 +1,6 @@
 //! The log backend: the cluster-glue line formats operators grep for.
 //!
-//! Heartbeat writes the same line to up to three places (daemon.md §13.1):
+//! Heartbeat writes the same line to up to three places (docs/behaviour.md §13.1):
 //! the `logfile` (everything but `debug`), the `debugfile` (everything) and
 //! syslog (`logfacility`). Before daemonising it also writes to stderr. The
 //! line format is fixed because operators' scripts match on it:

@@ -1,6 +1,6 @@
 //! A bounded, non-blocking outgoing byte queue for one child channel.
 //!
-//! The master must never block on a child (daemon.md §1.4): a write child
+//! The master must never block on a child (docs/behaviour.md §1.4): a write child
 //! stuck on a dead medium must not stall heartbeats on the others. Whole
 //! frames are queued and written as far as the socket takes them; when the
 //! queue is full, new frames are dropped whole (never cut), so the stream

@@ -1,4 +1,4 @@
-//! Where the daemon keeps its files (daemon.md §0, §14.1).
+//! Where the daemon keeps its files (docs/behaviour.md §0, §14.1).
 //!
 //! Defaults are Debian's paths; `--confdir`, `--statedir` and `--rundir`
 //! move them so tests and the demo run without touching the system.
@@ -90,7 +90,7 @@ impl Paths {
 }
 
 /// The local node name: the first line of `nodeinfo` if present, else
-/// `uname -n`; lower-cased with ASCII rules (protocol.md §10).
+/// `uname -n`; lower-cased with ASCII rules (docs/protocol.md §10).
 pub fn local_node_name(nodeinfo: &Path, uname: &str) -> String {
     let from_file = std::fs::read_to_string(nodeinfo)
         .ok()

@@ -1,4 +1,4 @@
-//! SIGHUP handling (daemon.md §1.10): notice which files changed and
+//! SIGHUP handling (docs/behaviour.md §1.10): notice which files changed and
 //! validate them before anything is applied. Unlike the C daemon, a broken
 //! file never takes the node down: it is refused and the running
 //! configuration stays in force.

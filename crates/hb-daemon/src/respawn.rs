@@ -1,4 +1,4 @@
-//! The respawn policy for `respawn`/`failfast` clients (daemon.md §10), as
+//! The respawn policy for `respawn`/`failfast` clients (docs/behaviour.md §10), as
 //! a pure state machine: the master feeds it exits and clock readings and
 //! it answers what to do. Spawning itself lives in the master.
 

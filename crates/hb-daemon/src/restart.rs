@@ -1,4 +1,4 @@
-//! Restarting the daemon in place (daemon.md §1.9.4): after a healed
+//! Restarting the daemon in place (docs/behaviour.md §1.9.4): after a healed
 //! partition or a lost local heartbeat, Heartbeat gives up its resources,
 //! waits until its peers have noticed its death, and execs itself again —
 //! a new generation, a fresh negotiation, exactly one owner per group.

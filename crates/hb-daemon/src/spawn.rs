@@ -1,7 +1,7 @@
 //! Forking the master's children: core children (FIFO reader, read and
 //! write children) and respawned clients.
 //!
-//! Every core child runs the same start checklist (STYLE.md §6.3): signals
+//! Every core child runs the same start checklist (docs/style.md §3): signals
 //! back to normal, die with the master, drop every inherited descriptor it
 //! does not own, take its `ps` title, then run its body. The master never
 //! starts a thread, so running Rust code after `fork` is sound.
@@ -41,7 +41,7 @@ where
     })
 }
 
-/// Forks a respawned client (daemon.md §10): own process group, normal
+/// Forks a respawned client (docs/behaviour.md §10): own process group, normal
 /// scheduling, the configured user, `/bin/sh -c "exec <cmd>"`.
 pub fn client(spec: &hb_config::Respawn, pause_first: bool) -> Result<Pid, hb_sys::SysError> {
     let exec = hb_sys::exec::ClientExec::new(

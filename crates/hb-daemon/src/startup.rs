@@ -1,4 +1,4 @@
-//! Starting the daemon (daemon.md §1.7): validate, daemonise, prepare the
+//! Starting the daemon (docs/behaviour.md §1.7): validate, daemonise, prepare the
 //! state files, fork the children, enter the master loop.
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -17,7 +17,7 @@ use crate::paths::{local_node_name, Paths};
 use crate::state_files::{self, GenerationNote};
 
 /// Logs what the realtime/memory-locking request achieved, in the C
-/// daemon's words (daemon.md §1.5).
+/// daemon's words (docs/behaviour.md §1.5).
 pub fn log_realtime(outcome: &hb_sys::sched::RealtimeOutcome) {
     for (level, line) in outcome.messages(std::process::id() as i32) {
         logging::emit(logging::prio_of(level), &line);
@@ -49,7 +49,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
     t
 }
 
-/// Hands the log and debug files to `hacluster` (daemon.md §13.1), so the
+/// Hands the log and debug files to `hacluster` (docs/behaviour.md §13.1), so the
 /// clients heartbeat respawns as that user (ipfail) can log to them too.
 fn change_logfile_ownership(loaded: &Loaded) {
     let user = match nix::unistd::User::from_name("hacluster") {
@@ -80,7 +80,7 @@ fn change_logfile_ownership(loaded: &Loaded) {
     }
 }
 
-/// Exports the environment every child inherits (daemon.md §5.7).
+/// Exports the environment every child inherits (docs/behaviour.md §5.7).
 fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     let dir = format!("{}/", paths.confdir.display());
     std::env::set_var("HA_DIR", &dir);

@@ -1,10 +1,10 @@
-//! Persistent node state under the state directory (daemon.md §14.2–14.3):
+//! Persistent node state under the state directory (docs/behaviour.md §14.2–14.3):
 //! the generation counter `hb_generation` and the node UUID `hb_uuid`.
 //!
 //! The generation must strictly increase on every start: a peer that still
 //! tracks us drops everything from a generation it has already seen, and one
 //! that declared us dead treats a reused generation as a healed partition
-//! (protocol.md §6.2). So the new value is written and fsync'd before the
+//! (docs/protocol.md §6.2). So the new value is written and fsync'd before the
 //! first packet goes out, and a write failure stops the start.
 
 use std::fs::{File, OpenOptions};

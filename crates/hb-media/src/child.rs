@@ -1,4 +1,4 @@
-//! The bodies of the per-medium write and read children (daemon.md §1.4).
+//! The bodies of the per-medium write and read children (docs/behaviour.md §1.4).
 //!
 //! * write child: takes framed packets from the master and sends each on the
 //!   medium, bounded by the `keepalive` interval. A timed-out send throws

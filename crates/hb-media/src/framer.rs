@@ -1,4 +1,4 @@
-//! Classic-frame reassembly for serial lines (protocol.md §11.4).
+//! Classic-frame reassembly for serial lines (docs/protocol.md §11.4).
 //!
 //! A serial line is a byte stream without any delimiter but the text of the
 //! classic encoding itself: the receiver splits it into `\n`-terminated

@@ -1,5 +1,5 @@
-//! hb-media: opens and drives heartbeat's media (protocol.md §10–11,
-//! daemon.md §1.4).
+//! hb-media: opens and drives heartbeat's media (docs/protocol.md §10–11,
+//! docs/behaviour.md §1.4).
 //!
 //! Bytes in, bytes out: this crate never parses a message. [`open`] builds
 //! the sockets of one `ha.cf` medium with the exact options of the C

@@ -1,4 +1,4 @@
-//! The `ping`, `ping6` and `ping_group` media (protocol.md §11.5–11.7).
+//! The `ping`, `ping6` and `ping_group` media (docs/protocol.md §11.5–11.7).
 //!
 //! A ping medium never carries cluster traffic. For every `status` packet
 //! the node sends, the write child sends an ICMP echo request to the ping

@@ -1,4 +1,4 @@
-//! The write and read children of a ping medium (protocol.md §11.5–11.6).
+//! The write and read children of a ping medium (docs/protocol.md §11.5–11.6).
 //!
 //! Unlike the other media these must understand messages: the write child
 //! turns each `status` packet it is handed into the echo payload

@@ -1,4 +1,4 @@
-//! The exact socket recipe of each UDP medium (protocol.md §11.1–11.3, §11.7),
+//! The exact socket recipe of each UDP medium (docs/protocol.md §11.1–11.3, §11.7),
 //! computed without touching the network so it can be unit-tested.
 //!
 //! A [`UdpPlan`] lists, for the send and the receive socket, every option in
@@ -181,7 +181,7 @@ fn unbound(family: Family, setup: Vec<(Opt, OnError)>) -> SocketPlan {
     }
 }
 
-/// §11.1 `bcast <if>`: broadcast to the interface's broadcast address.
+/// docs/protocol.md §11.1 `bcast <if>`: broadcast to the interface's broadcast address.
 pub fn bcast(
     label: &str,
     iface: &IfaceInfo,
@@ -222,7 +222,7 @@ pub fn bcast(
     })
 }
 
-/// §11.2 `mcast <if> <group> <port> <ttl> <loop>`; `iface_addr` is the
+/// docs/protocol.md §11.2 `mcast <if> <group> <port> <ttl> <loop>`; `iface_addr` is the
 /// interface's IPv4 address (outgoing interface and membership).
 pub fn mcast(
     iface: &IfaceInfo,
@@ -261,7 +261,7 @@ pub fn mcast(
     }
 }
 
-/// §11.3 `ucast <if> <peer>`; `peer` is the resolved IPv4 address.
+/// docs/protocol.md §11.3 `ucast <if> <peer>`; `peer` is the resolved IPv4 address.
 pub fn ucast(iface: &IfaceInfo, peer: Ipv4Addr, port: u16, bind_retry: Retry) -> UdpPlan {
     let dev = Opt::BindToDevice(iface.name.clone());
     UdpPlan {
@@ -295,7 +295,7 @@ pub fn ucast(iface: &IfaceInfo, peer: Ipv4Addr, port: u16, bind_retry: Retry) ->
     }
 }
 
-/// §11.7 `mcast6 <if> <group> <port> <hops> <loop>`.
+/// docs/protocol.md §11.7 `mcast6 <if> <group> <port> <hops> <loop>`.
 pub fn mcast6(
     iface: &IfaceInfo,
     group: Ipv6Addr,
@@ -364,7 +364,7 @@ pub fn parse_ipv6_peer(peer: &str) -> Option<(Ipv6Addr, Option<&str>)> {
     Some((addr.parse().ok()?, scope))
 }
 
-/// §11.7 `ucast6 <if> <peer>`: `peer` must be numeric; a link-local peer gets
+/// docs/protocol.md §11.7 `ucast6 <if> <peer>`: `peer` must be numeric; a link-local peer gets
 /// the interface as scope (a different explicit scope is an error).
 pub fn ucast6(
     label: &str,

@@ -1,4 +1,4 @@
-//! Serial media (protocol.md §11.4): tty setup, chunked writes paced to the
+//! Serial media (docs/protocol.md §11.4): tty setup, chunked writes paced to the
 //! line speed, and classic-frame reads through [`SerialFramer`].
 //!
 //! The tty is opened once and used by both children (as the C daemon does
@@ -81,7 +81,7 @@ fn wait(fd: BorrowedFd<'_>, events: PollFlags, timeout: Option<Duration>) -> io:
 }
 
 impl SerialLink {
-    /// Opens and sets up the tty (§11.4 line setup), flushes it and sends a
+    /// Opens and sets up the tty (docs/protocol.md §11.4 line setup), flushes it and sends a
     /// break so the other end flushes too.
     pub fn open(label: &str, device: &str, baud: u32) -> Result<Self, MediaError> {
         let speed = baud_rate(baud).ok_or_else(|| MediaError::BadBaud {

@@ -1,9 +1,9 @@
-//! Packet authentication (protocol.md §4): crc, HMAC-MD5 and HMAC-SHA1
+//! Packet authentication (docs/protocol.md §4): crc, HMAC-MD5 and HMAC-SHA1
 //! digests, the key ring from `authkeys`, signing and verifying packets.
 //!
-//! Two digests protect a message. The *trailer* (§4.4) covers the raw
+//! Two digests protect a message. The *trailer* (docs/protocol.md §4.4) covers the raw
 //! netstring body of a UDP datagram and is what a C receiver checks there.
-//! The inner `auth` field (§4.3) covers the classic rendering of the other
+//! The inner `auth` field (docs/protocol.md §4.3) covers the classic rendering of the other
 //! fields and is checked for classic input (serial line, classic datagram).
 //! [`KeyRing::seal`] produces a datagram; [`KeyRing::open`] accepts either
 //! form and reproduces the C receiver's quirks, so both kinds of node accept
@@ -58,7 +58,7 @@ impl Method {
 pub const AUTH_SLOTS: usize = 16;
 
 /// The digest of `data` as lowercase hex text: HMAC for md5/sha1, CRC-32
-/// (key ignored) without leading zeros for crc (protocol.md §4.2).
+/// (key ignored) without leading zeros for crc (docs/protocol.md §4.2).
 pub fn digest(method: Method, key: &[u8], data: &[u8]) -> String {
     match method {
         Method::Crc => format!("{:x}", crc32(data)),
@@ -67,7 +67,7 @@ pub fn digest(method: Method, key: &[u8], data: &[u8]) -> String {
     }
 }
 
-/// The CRC-32 of protocol.md §4.2: polynomial 0x04C11DB7, MSB first, initial
+/// The CRC-32 of docs/protocol.md §4.2: polynomial 0x04C11DB7, MSB first, initial
 /// value 0, final complement, no length suffix.
 pub fn crc32(data: &[u8]) -> u32 {
     let crc = data.iter().fold(0u32, |crc, &b| {
@@ -268,7 +268,7 @@ impl KeyRing {
         format!("{} {}", self.active, digest(*method, key, data))
     }
 
-    /// Sets the inner `auth` field (protocol.md §4.3) to `"<N> <digest>"`
+    /// Sets the inner `auth` field (docs/protocol.md §4.3) to `"<N> <digest>"`
     /// over the classic rendering of every other field: replaces the first
     /// existing `auth` field in place, or appends one at the end.
     pub fn add_inner_auth(&self, msg: &mut Message) {
@@ -277,7 +277,7 @@ impl KeyRing {
     }
 
     /// A ready-to-send datagram: the netstring body of `msg` followed by its
-    /// trailer (protocol.md §4.4). Does not add the inner `auth` field (call
+    /// trailer (docs/protocol.md §4.4). Does not add the inner `auth` field (call
     /// [`KeyRing::add_inner_auth`] first, as a C node does).
     pub fn seal(&self, msg: &Message) -> Vec<u8> {
         let mut out = netstring::encode(msg);
@@ -289,7 +289,7 @@ impl KeyRing {
         out
     }
 
-    /// Verifies and decodes a received packet (protocol.md §4.5).
+    /// Verifies and decodes a received packet (docs/protocol.md §4.5).
     ///
     /// The `"<index> <digest>"` text of a trailer or inner `auth` field must
     /// be exactly as a sender writes it (one space, nothing after the

@@ -1,5 +1,5 @@
 //! Base64 with the standard alphabet and `=` padding, no line breaks
-//! (protocol.md §2): the classic rendering of binary and compressed values.
+//! (docs/protocol.md §2): the classic rendering of binary and compressed values.
 //!
 //! Decoding is strict (canonical padding, no whitespace, zero pad bits) so a
 //! decoded value always re-encodes to the same text, which keeps digests over

@@ -1,4 +1,4 @@
-//! The classic text encoding (protocol.md §3.2): serial lines, the FIFO, the
+//! The classic text encoding (docs/protocol.md §3.2): serial lines, the FIFO, the
 //! local IPC channels, and the input of the inner `auth` digest.
 //!
 //! ```text
@@ -47,7 +47,7 @@ fn encode_at(msg: &Message, depth: usize, out: &mut Vec<u8>) {
     out.extend_from_slice(END);
 }
 
-/// The text the inner `auth` digest covers (protocol.md §4.3): the classic
+/// The text the inner `auth` digest covers (docs/protocol.md §4.3): the classic
 /// lines of every field not named `auth`, without the frame markers.
 pub fn auth_input(msg: &Message) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);

@@ -1,4 +1,4 @@
-//! Whole-message compression (protocol.md §3.4), both directions.
+//! Whole-message compression (docs/protocol.md §3.4), both directions.
 //!
 //! A sender whose encoded message is too large — in "traditional" mode
 //! larger than `compression_threshold`, otherwise at least `MAXMSG` —

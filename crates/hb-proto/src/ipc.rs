@@ -1,4 +1,4 @@
-//! Framing of the local IPC channels (daemon.md §1.4, §7.2): the MCP ⇄ child
+//! Framing of the local IPC channels (docs/behaviour.md §1.4, §7.2): the MCP ⇄ child
 //! socketpairs and the API socket.
 //!
 //! Each message is an 8-byte header — payload length as `i32` and the magic

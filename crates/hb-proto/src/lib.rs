@@ -1,13 +1,13 @@
 //! Heartbeat 3 wire protocol, free of I/O.
 //!
 //! * [`msg`]: the message data model (an ordered list of typed fields).
-//! * [`netstring`]: the encoding of UDP datagrams (protocol.md §3.1).
+//! * [`netstring`]: the encoding of UDP datagrams (docs/protocol.md §3.1).
 //! * [`classic`]: the text encoding of serial lines, the FIFO, local IPC and
-//!   the inner-auth digest (§3.2).
+//!   the inner-auth digest (docs/protocol.md §3.2).
 //! * [`auth`]: digests, the key ring, signing ([`auth::KeyRing::seal`]) and
-//!   verifying ([`auth::KeyRing::open`]) packets (§4).
-//! * [`compress`]: inflating whole-message compressed packets (§3.4).
-//! * [`ipc`]: the length + magic framing of local channels (daemon.md §7.2).
+//!   verifying ([`auth::KeyRing::open`]) packets (docs/protocol.md §4).
+//! * [`compress`]: inflating whole-message compressed packets (docs/protocol.md §3.4).
+//! * [`ipc`]: the length + magic framing of local channels (docs/behaviour.md §7.2).
 //! * [`decode_any`]: a local payload in either encoding.
 //!
 //! Nothing in this crate opens a socket, reads a clock or touches a file:
@@ -30,10 +30,10 @@ pub use auth::{KeyRing, Method, PacketError};
 pub use error::{DecodeError, DecodeErrorKind};
 pub use msg::{Field, FieldType, InvalidMessage, Message, Value};
 
-/// Largest encoded message (`MAXMSG`, protocol.md §3.3); also the largest
+/// Largest encoded message (`MAXMSG`, docs/protocol.md §3.3); also the largest
 /// IPC payload.
 pub const MAXMSG: usize = 262_144;
-/// Largest decompressed message (`MAXUNCOMPRESSED`, protocol.md §3.3).
+/// Largest decompressed message (`MAXUNCOMPRESSED`, docs/protocol.md §3.3).
 pub const MAX_UNCOMPRESSED: usize = 2 * 1024 * 1024;
 /// Deepest nesting of struct fields (top level = 0).
 pub const MAX_DEPTH: usize = 16;

@@ -1,12 +1,12 @@
 //! The message data model shared by every encoding.
 //!
 //! A Heartbeat message is an **ordered** list of `(name, type, value)`
-//! fields (protocol.md §2). Duplicate names are legal and a lookup returns
+//! fields (docs/protocol.md §2). Duplicate names are legal and a lookup returns
 //! the first match. Order matters: digests are computed over the encoded
 //! bytes, and re-encoding a decoded message must reproduce them exactly, so
 //! values are kept as raw bytes and never normalised.
 
-/// The one-digit type tag of a field (protocol.md §2).
+/// The one-digit type tag of a field (docs/protocol.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldType {
     /// `0`: text without NUL.
@@ -157,7 +157,7 @@ impl Message {
 
     /// Sets a field: replaces the value of the first field called `name` in
     /// place, or appends it at the end (the C `ha_msg_mod` semantics that
-    /// decide where control fields end up, protocol.md §5.1).
+    /// decide where control fields end up, docs/protocol.md §5.1).
     pub fn set(&mut self, name: &str, value: Value) {
         match self.fields.iter_mut().find(|f| f.name == name) {
             Some(f) => f.value = value,

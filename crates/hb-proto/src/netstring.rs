@@ -1,4 +1,4 @@
-//! The netstring encoding (protocol.md §3.1): what every UDP datagram and
+//! The netstring encoding (docs/protocol.md §3.1): what every UDP datagram and
 //! ICMP payload carries.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! The test vectors of protocol.md §4.6, verified there against the real
+//! The test vectors of docs/protocol.md §4.6, verified there against the real
 //! Debian libplumb and HBauth plugins.
 
 use hb_proto::auth::{digest, KeyRing, Method, PacketError};

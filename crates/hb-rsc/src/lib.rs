@@ -24,7 +24,7 @@
 //!   gratuitous ARP in-process, about 1 ms instead of the shell agent's
 //!   130 ms) unless [`runner::ScriptEnv::native_ip`] is off.
 //!
-//! # The model (protocol.md §9, daemon.md §5, §12.1)
+//! # The model (docs/protocol.md §9, docs/behaviour.md §5, §12.1)
 //!
 //! Every group has a home node (first word of its haresources line). Seen
 //! from a node, its groups are `local`, the others `foreign`; ownership is

@@ -150,7 +150,7 @@ pub enum LocalCommand {
     Takeover(StandbyArg),
 }
 
-/// The API `getrsc` answer (daemon.md §5.5).
+/// The API `getrsc` answer (docs/behaviour.md §5.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RscStatus {
     /// Stable, holding this set.
@@ -320,7 +320,7 @@ impl ResourceManager {
         self.out.pop_front()
     }
 
-    /// Communication is up (daemon.md §1.8.1). `active` names the normal
+    /// Communication is up (docs/behaviour.md §1.8.1). `active` names the normal
     /// nodes whose status is `active` now (we need not be among them).
     ///
     /// nice_failback: sends `starting`. Improvement over the C: when no

@@ -1,7 +1,7 @@
 //! The nice_failback resource-report protocol (`auto_failback on|off`):
-//! startup negotiation with `starting` / `resource` (protocol.md §9.4), the
+//! startup negotiation with `starting` / `resource` (docs/protocol.md §9.4), the
 //! peer's holdings and stability, the RQSTDELAY fallback, the audits of
-//! daemon.md §5.5.3 and auto failback (§9.8).
+//! docs/behaviour.md §5.5.3 and auto failback (§9.8).
 //!
 //! Two safety rules carry the whole design (they are the C's): take every
 //! unclaimed group once the peer says it is stable, or — when nobody gets

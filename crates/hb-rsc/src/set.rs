@@ -1,4 +1,4 @@
-//! Resource sets: the 2-bit `rsc_hold` value (protocol.md §9.2).
+//! Resource sets: the 2-bit `rsc_hold` value (docs/protocol.md §9.2).
 //!
 //! "local" means the groups whose haresources line names the node that the
 //! value speaks for, "foreign" every other group. Which node that is depends

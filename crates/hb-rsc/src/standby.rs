@@ -1,4 +1,4 @@
-//! The three-phase standby protocol (protocol.md §9.7, daemon.md §12.1).
+//! The three-phase standby protocol (docs/protocol.md §9.7, docs/behaviour.md §12.1).
 //!
 //! S (going standby) sends `ask_resources info=me`; T answers `other`; S
 //! releases and sends `done`; T acquires the complement and sends `done`;

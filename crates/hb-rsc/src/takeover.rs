@@ -1,5 +1,5 @@
 //! Taking groups: our own at startup (`req_our_resources`), a dead or
-//! departing node's (`mach_down`, protocol.md §9.6, §9.9), and giving all
+//! departing node's (`mach_down`, docs/protocol.md §9.6, §9.9), and giving all
 //! of ours up at shutdown.
 
 use crate::jobs::Job;

@@ -1,5 +1,5 @@
 //! The resource messages we originate, field by field in the C send order
-//! (protocol.md §7, §9). Only the application fields are built here; the
+//! (docs/protocol.md §7, §9). Only the application fields are built here; the
 //! cluster layer adds `src`, `seq`, `hg`, `ts`, `ld`, `ttl`, `auth`.
 
 use hb_proto::Message;

@@ -18,7 +18,7 @@ pub fn daemonize() -> Result<bool, SysError> {
 }
 
 /// Reboots the machine at once, the way a `failfast` client's death
-/// demands (daemon.md §10): sync, then `reboot(RB_AUTOBOOT)`. Returns only
+/// demands (docs/behaviour.md §10): sync, then `reboot(RB_AUTOBOOT)`. Returns only
 /// if the reboot was refused.
 pub fn reboot_now() -> SysError {
     nix::unistd::sync();

@@ -1,6 +1,6 @@
 //! Starting other programs: respawned clients and resource scripts.
 //!
-//! **Respawned clients** (`respawn`/`failfast`, daemon.md §10) run in a
+//! **Respawned clients** (`respawn`/`failfast`, docs/behaviour.md §10) run in a
 //! forked child prepared exactly like heartbeat's: default SIGTERM and an
 //! empty signal mask, normal scheduling, its own process group, the
 //! configured user's groups/gid/uid, no inherited descriptors (which also

@@ -1,4 +1,4 @@
-//! The command FIFO `/var/lib/heartbeat/fifo` (daemon.md §1.7 step 12, §6).
+//! The command FIFO `/var/lib/heartbeat/fifo` (docs/behaviour.md §1.7 step 12, §6).
 //!
 //! At startup heartbeat makes sure the path is a FIFO with mode 0600: a
 //! non-FIFO in its place is removed and a new FIFO created (logged as

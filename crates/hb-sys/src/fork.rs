@@ -2,13 +2,13 @@
 //!
 //! Heartbeat's master control process forks its FIFO reader, one write and
 //! one read child per medium, short-lived helpers and respawned clients
-//! (daemon.md §1.1–§1.2). In Rust, running our own code in a forked child is
+//! (docs/behaviour.md §1.1–§1.2). In Rust, running our own code in a forked child is
 //! only sound if the parent had a single thread when it forked: another
 //! thread could have held a lock (allocator, stdio, logger) that the child
 //! would then wait on forever. The daemon therefore never starts threads, and
 //! [`fork_child`] documents that requirement instead of trying to enforce it.
 //!
-//! The child checklist of STYLE.md §6.3 is covered by [`set_parent_death_signal`]
+//! The child checklist of docs/style.md §3 is covered by [`set_parent_death_signal`]
 //! (so a child does not outlive a killed master) and [`close_fds_except`]
 //! (so a child holds only the descriptors of its own role).
 

@@ -1,7 +1,7 @@
 //! Host facts: the node name.
 
 /// The kernel's node name (`uname -n`), as heartbeat uses it before the
-/// `nodeinfo` override and lower-casing (daemon.md §1.7 step 3). Returns an
+/// `nodeinfo` override and lower-casing (docs/behaviour.md §1.7 step 3). Returns an
 /// empty string only if `uname` itself fails.
 pub fn nodename() -> String {
     nix::sys::utsname::uname()

@@ -2,7 +2,7 @@
 //! `unsafe` or raw `libc`, wrapped in a small safe API.
 //!
 //! The rest of the workspace denies `unsafe_code`; this crate is the single
-//! place where it is allowed (STYLE.md §6.2). The rules inside are:
+//! place where it is allowed (docs/style.md §2). The rules inside are:
 //!
 //! * every `unsafe` block is one call, with a `// SAFETY:` comment saying why
 //!   it is sound;
@@ -13,7 +13,7 @@
 //!   what failed and on what.
 //!
 //! One module per concern, following the Heartbeat 3.0.6 process model
-//! (daemon.md §1): process titles, the shared process table, fork helpers,
+//! (docs/behaviour.md §1): process titles, the shared process table, fork helpers,
 //! signalfd, realtime scheduling, the watchdog device, the pid file, the FIFO,
 //! respawned clients and resource scripts, and the node name.
 #![allow(unsafe_code)]

@@ -1,4 +1,4 @@
-//! The pid file `/run/heartbeat.pid` (daemon.md §1.11).
+//! The pid file `/run/heartbeat.pid` (docs/behaviour.md §1.11).
 //!
 //! Format (as the C daemon and cluster-glue write it): the pid right-aligned
 //! in 10 characters plus `\n`, mode 0644. A pid file only counts as "running"

@@ -6,7 +6,7 @@
 //! `set_proc_title`) writes each title over that memory and zero-fills the
 //! rest. The argument strings are followed in memory by the environment
 //! strings, and titles may run on into that area, so the environment is first
-//! copied elsewhere (daemon.md §1.1). `prctl(PR_SET_NAME)` is deliberately
+//! copied elsewhere (docs/behaviour.md §1.1). `prctl(PR_SET_NAME)` is deliberately
 //! *not* used: it changes `/proc/PID/comm`, which must stay `heartbeat`
 //! because `ResourceManager` falls back to killing every process whose comm is `heartbeat`, matching on
 //! comm. Writing the argument area leaves comm untouched.

@@ -1,4 +1,4 @@
-//! Soft-realtime scheduling and memory locking (daemon.md §1.5).
+//! Soft-realtime scheduling and memory locking (docs/behaviour.md §1.5).
 //!
 //! Heartbeat's core processes run `SCHED_RR` and lock themselves into memory
 //! so that heartbeats keep flowing when the machine is under memory or CPU
@@ -134,7 +134,7 @@ pub fn make_realtime(prio: i32, stack_kb: usize, heap_kb: usize) -> RealtimeOutc
 }
 
 /// Back to `SCHED_OTHER` and unlocked memory (helpers, respawned clients,
-/// daemon.md §1.2). Unlocking cannot meaningfully fail; a scheduler error is
+/// docs/behaviour.md §1.2). Unlocking cannot meaningfully fail; a scheduler error is
 /// returned (heartbeat logs `unable to (re)set scheduler parameters.`).
 pub fn make_normal() -> Result<(), SysError> {
     let _ = munlockall();

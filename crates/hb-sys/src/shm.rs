@@ -1,5 +1,5 @@
 //! The process table shared between the master control process and its
-//! children (daemon.md §1.3).
+//! children (docs/behaviour.md §1.3).
 //!
 //! Heartbeat keeps one record per core process (type, state, pid, medium) in
 //! a SysV segment created before the first fork. We use an anonymous
@@ -250,7 +250,7 @@ pub mod held {
     pub const ALL: u8 = 3;
 }
 
-/// Cluster-wide flags kept next to the slots (daemon.md §1.3).
+/// Cluster-wide flags kept next to the slots (docs/behaviour.md §1.3).
 #[repr(C)]
 #[derive(Debug)]
 pub struct SharedFlags {

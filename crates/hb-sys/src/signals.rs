@@ -1,7 +1,7 @@
 //! Signals as events: block them and read them from a `signalfd`.
 //!
 //! Heartbeat's handlers only set flags that the main loop then acts upon
-//! (daemon.md §1.10). With a signalfd the main loop gets the same effect
+//! (docs/behaviour.md §1.10). With a signalfd the main loop gets the same effect
 //! without handlers: the signals are blocked, so they stay pending, and the
 //! fd becomes readable; register [`SignalFd`]'s raw fd with mio (`SourceFd`)
 //! and call [`SignalFd::read_all`] when it is ready.
@@ -96,7 +96,7 @@ pub fn unblock_all() -> Result<(), SysError> {
 }
 
 /// Sets `signals` to be ignored (heartbeat ignores SIGPIPE, SIGTTOU, SIGTTIN
-/// and SIGINT, daemon.md §1.10).
+/// and SIGINT, docs/behaviour.md §1.10).
 pub fn ignore(signals: &[Signal]) -> Result<(), SysError> {
     set_disposition(signals, SigHandler::SigIgn)
 }

@@ -1,4 +1,4 @@
-//! The hardware/software watchdog device (daemon.md §11).
+//! The hardware/software watchdog device (docs/behaviour.md §11).
 //!
 //! The master control process opens the device (e.g. `/dev/watchdog`,
 //! softdog), asks for a timeout of `ceil((deadtime_ms + 10) / 1000)` seconds
@@ -166,7 +166,7 @@ impl Watchdog {
     }
 
     /// Closes the device without writing `V` (helpers and clients close the
-    /// inherited descriptor this way, daemon.md §11).
+    /// inherited descriptor this way, docs/behaviour.md §11).
     pub fn close_quietly(mut self) {
         self.file = None;
     }

@@ -1,4 +1,4 @@
-//! `cl_status`: query the local Heartbeat daemon (daemon.md §8).
+//! `cl_status`: query the local Heartbeat daemon (docs/behaviour.md §8).
 //!
 //! All logic lives in `hb_client::cl_status`; this main only adds the
 //! C tool's `alarm(5)`: whatever hangs, the process ends with exit code 12

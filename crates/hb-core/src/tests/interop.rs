@@ -1,4 +1,4 @@
-//! Byte-level checks against protocol.md's vectors and formats.
+//! Byte-level checks against docs/protocol.md's vectors and formats.
 
 use super::*;
 
@@ -12,7 +12,7 @@ fn uuid_node1() -> [u8; 16] {
 const TS: u64 = 0x65a1_b2c3;
 const LD: &str = "0.00 0.01 0.05 1/123 4567";
 
-/// node1 of the protocol.md §4.6 vector (md5, generation 0x4d2, deadtime
+/// node1 of the docs/protocol.md §4.6 vector (md5, generation 0x4d2, deadtime
 /// 30000 = 0x7530).
 fn vector_config(nodes: &[&str], hopfudge: u32) -> CoreConfig {
     let mut c = small_config("node1", nodes, md5_keys());

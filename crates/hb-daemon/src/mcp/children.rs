@@ -1,6 +1,6 @@
 //! The master's children: forking and restarting the core children
 //! (FIFO reader, one write and one read child per medium), respawned
-//! clients, and what happens when any of them dies (daemon.md §1.6, §10).
+//! clients, and what happens when any of them dies (docs/behaviour.md §1.6, §10).
 
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
@@ -164,7 +164,7 @@ impl Master {
         self.attach_medium(i, (writer, w_mcp), (reader, r_mcp))
     }
 
-    /// Ping media (protocol.md §11.5): the children turn status packets
+    /// Ping media (docs/protocol.md §11.5): the children turn status packets
     /// into ICMP echoes and hand the echoed payloads back, so they need
     /// the node's keys.
     fn spawn_ping_medium(&mut self, i: usize) -> Result<(), String> {

@@ -1,6 +1,6 @@
 //! The master control process: one single-threaded `mio` loop that owns the
 //! cluster engine, every child channel, the signals and the timers
-//! (daemon.md §1.8).
+//! (docs/behaviour.md §1.8).
 //!
 //! Data flow: read child → frame → [`hb_core::Cluster::on_datagram`] →
 //! outputs: `Transmit` frames go to every write child's [`Outbox`],
@@ -62,7 +62,7 @@ fn hung_after(deadtime_ms: u64) -> u64 {
 const SIGNALS: Token = Token(0);
 const FIFO: Token = Token(1);
 const MEDIUM_BASE: usize = 100;
-/// How often API clients whose process vanished are dropped (daemon.md §1.8).
+/// How often API clients whose process vanished are dropped (docs/behaviour.md §1.8).
 const API_AUDIT_MS: u64 = 9_000;
 /// Between the last resource released (shutdone sent) and stopping the
 /// children, so the shutdone reaches the peers (the C waits 1 s too).
@@ -71,7 +71,7 @@ const FINAL_PHASE_DELAY_MS: u64 = 1_000;
 /// How long a respawned client gets to exit on SIGTERM at shutdown before
 /// it is killed (the C daemon waits forever).
 const CLIENT_STOP_GRACE_MS: u64 = 5_000;
-/// Retry period for a medium whose restart failed (daemon.md §1.6).
+/// Retry period for a medium whose restart failed (docs/behaviour.md §1.6).
 const MEDIUM_RETRY_MS: u64 = 10_000;
 
 fn reader_token(i: usize) -> Token {
@@ -149,13 +149,13 @@ struct ClientSlot {
     state: respawn::Client,
 }
 
-/// Where a graceful shutdown stands (daemon.md §1.9.1).
+/// Where a graceful shutdown stands (docs/behaviour.md §1.9.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shutdown {
     Running,
     /// SIGTERM arrived before comm up: acted on at comm up.
     Deferred,
-    /// Giving up resources (daemon.md §1.9.1 steps 4–5).
+    /// Giving up resources (docs/behaviour.md §1.9.1 steps 4–5).
     Releasing,
     /// Stopping respawned clients, last line first; `next` counts down.
     Clients {
@@ -323,7 +323,7 @@ impl Master {
         Ok(m)
     }
 
-    /// Opens the watchdog device (daemon.md §11); failure is logged and
+    /// Opens the watchdog device (docs/behaviour.md §11); failure is logged and
     /// heartbeat runs without it, as the C daemon does.
     pub fn open_watchdog(&mut self) {
         let Some(dev) = self.hacf.watchdog.clone() else {
@@ -585,7 +585,7 @@ impl Master {
                 Output::Transmit(bytes) => {
                     let frame = hb_proto::ipc::encode_frame(&bytes);
                     // Serial lines carry the classic text form, with the
-                    // inner auth recomputed (protocol.md §11.4): made once
+                    // inner auth recomputed (docs/protocol.md §11.4): made once
                     // per packet, only when a serial medium exists.
                     let mut serial_frame: Option<Vec<u8>> = None;
                     let mut sent = false;
@@ -666,7 +666,7 @@ impl Master {
         match ev {
             Event::CommUp => self.on_comm_up(),
             // Both end in a restart that gives up the resources first
-            // (daemon.md §1.9.4, protocol.md §6.7); after a healed partition
+            // (docs/behaviour.md §1.9.4, docs/protocol.md §6.7); after a healed partition
             // the C daemon waits 2 s so its status reaches the peer.
             Event::LocalHeartbeatLost => self.request_restart(0),
             Event::PartitionHealed { .. } if self.rsc.is_some() => self.request_restart(2_000),

@@ -1,5 +1,5 @@
 //! Glue between the master and the resource manager: messages in, group
-//! operations out, each run in a helper process (daemon.md §5).
+//! operations out, each run in a helper process (docs/behaviour.md §5).
 //!
 //! # Settings of the group runner
 //!
@@ -45,7 +45,7 @@ pub(super) fn rsc_prio(l: hb_rsc::Level) -> Prio {
     }
 }
 
-/// Message types the resource manager consumes (protocol.md §9).
+/// Message types the resource manager consumes (docs/protocol.md §9).
 pub(super) const RESOURCE_TYPES: [&str; 8] = [
     "starting",
     "resource",

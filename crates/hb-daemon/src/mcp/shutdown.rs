@@ -1,4 +1,4 @@
-//! Graceful shutdown (daemon.md §1.9.1): release resources, stop the
+//! Graceful shutdown (docs/behaviour.md §1.9.1): release resources, stop the
 //! respawned clients last line first, then the core children.
 
 use nix::sys::signal::{kill, killpg, Signal};

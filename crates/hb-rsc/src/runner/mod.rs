@@ -1,5 +1,5 @@
 //! Starting and stopping one haresources group the way Debian's
-//! `/usr/share/heartbeat/ResourceManager` does (daemon.md §5.3–5.4), with
+//! `/usr/share/heartbeat/ResourceManager` does (docs/behaviour.md §5.3–5.4), with
 //! a timeout on every script call.
 //!
 //! * A resource `Script::arg1::arg2` runs `<path> arg1 arg2 start|stop|status`;
