@@ -312,7 +312,7 @@ fn main() {
         "ourkeys" | "otherkeys" => {
             let flags = if arg(0) == "ourkeys" { "-Ei" } else { "-Eiv" };
             for l in grep(&haresources(), flags, &format!("^{} ", curhost())) {
-                println!("{}", after_node(&l).trim_end());
+                println!("{}", after_node(&l));
             }
             0
         }
