@@ -67,8 +67,13 @@ pub struct Cluster {
     pub(crate) cfg: CoreConfig,
     pub(crate) nodes: Vec<Node>,
     pub(crate) me: usize,
-    by_name: HashMap<String, usize>,
-    by_uuid: HashMap<[u8; 16], usize>,
+    pub(crate) by_name: HashMap<String, usize>,
+    pub(crate) by_uuid: HashMap<[u8; 16], usize>,
+    /// Nodes removed with `delnode` (their slots stay; docs/behaviour.md §12).
+    pub(crate) deleted: std::collections::HashSet<usize>,
+    /// Weights and sites set with `setweight` / `setsite` (docs/behaviour.md §12).
+    pub(crate) weights: HashMap<String, i32>,
+    pub(crate) sites: HashMap<String, String>,
     pub(crate) now: Millis,
     pub(crate) wall: u64,
     /// Last sequence number we assigned.
@@ -115,43 +120,8 @@ impl Cluster {
             if name.is_empty() || by_name.contains_key(&name) {
                 return;
             }
-            let links = match kind {
-                NodeKind::Normal => cfg
-                    .media
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| !m.is_ping)
-                    .map(|(i, m)| new_link(i, &m.name, now))
-                    .collect(),
-                NodeKind::Ping => cfg
-                    .media
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| m.is_ping && m.name.eq_ignore_ascii_case(&name))
-                    .map(|(i, _)| new_link(i, &name, now))
-                    .take(1)
-                    .collect(),
-            };
             by_name.insert(name.clone(), nodes.len());
-            nodes.push(Node {
-                name,
-                kind,
-                uuid: [0; 16],
-                status: status::INIT.to_string(),
-                dead_interval: match kind {
-                    NodeKind::Normal => cfg.deadtime,
-                    NodeKind::Ping => cfg.deadping,
-                },
-                last_status: Some(now),
-                rmt_lastupdate: 0,
-                status_seqno: 0,
-                heard: false,
-                track: Track {
-                    ack_trigger: rng.range(0, ACK_DIV - 1),
-                    ..Track::default()
-                },
-                links,
-            });
+            nodes.push(make_node(&cfg, name, kind, now, rng));
         };
         for n in &cfg.nodes {
             add(n, NodeKind::Normal, &mut nodes, &mut rng);
@@ -176,6 +146,9 @@ impl Cluster {
             me,
             by_name,
             by_uuid,
+            deleted: std::collections::HashSet::new(),
+            weights: HashMap::new(),
+            sites: HashMap::new(),
             now,
             wall: wall_secs,
             seq: 0,
@@ -315,7 +288,7 @@ impl Cluster {
         if uuid == [0; 16] {
             return;
         }
-        if let Some(&i) = self.by_name.get(node) {
+        if let Some(i) = self.lookup(node) {
             if i != self.me {
                 self.set_uuid(i, uuid);
             }
@@ -373,6 +346,7 @@ impl Cluster {
         self.nodes
             .iter()
             .enumerate()
+            .filter(|(i, _)| !self.deleted.contains(i))
             .map(|(i, n)| NodeView {
                 name: n.name.clone(),
                 kind: n.kind,
@@ -387,7 +361,7 @@ impl Cluster {
 
     /// Status of one node.
     pub fn node_status(&self, name: &str) -> Option<&str> {
-        let i = *self.by_name.get(name)?;
+        let i = self.lookup(name)?;
         Some(&self.nodes[i].status)
     }
 
@@ -395,7 +369,9 @@ impl Cluster {
     pub fn links(&self) -> Vec<LinkView> {
         self.nodes
             .iter()
-            .flat_map(|n| {
+            .enumerate()
+            .filter(|(i, _)| !self.deleted.contains(i))
+            .flat_map(|(_, n)| {
                 n.links.iter().map(move |l| LinkView {
                     node: n.name.clone(),
                     medium: l.name.clone(),
@@ -408,7 +384,7 @@ impl Cluster {
 
     /// Whether the link (node, medium name) is up; None when there is no such link.
     pub fn link_up(&self, node: &str, medium: &str) -> Option<bool> {
-        let i = *self.by_name.get(node)?;
+        let i = self.lookup(node)?;
         self.nodes[i]
             .links
             .iter()
@@ -428,7 +404,7 @@ impl Cluster {
 
     /// Sequence numbers we still miss from `node` (None = unknown node).
     pub fn missing_count(&self, node: &str) -> Option<usize> {
-        let i = *self.by_name.get(node)?;
+        let i = self.lookup(node)?;
         Some(self.nodes[i].track.missing.len())
     }
 
@@ -482,7 +458,10 @@ impl Cluster {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
-        self.by_name.get(name).copied()
+        self.by_name
+            .get(name)
+            .copied()
+            .filter(|i| !self.deleted.contains(i))
     }
 
     pub(crate) fn lookup_uuid(&self, uuid: &[u8; 16]) -> Option<usize> {
@@ -797,5 +776,51 @@ pub(crate) fn seal_with(
     match policy.wrap(msg) {
         Some(wrapper) => keys.seal(&wrapper),
         None => keys.seal(msg),
+    }
+}
+
+/// A fresh node table entry: status `init`, one link per medium of its kind.
+pub(crate) fn make_node(
+    cfg: &CoreConfig,
+    name: String,
+    kind: NodeKind,
+    now: Millis,
+    rng: &mut Rng,
+) -> Node {
+    let links = match kind {
+        NodeKind::Normal => cfg
+            .media
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.is_ping)
+            .map(|(i, m)| new_link(i, &m.name, now))
+            .collect(),
+        NodeKind::Ping => cfg
+            .media
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.is_ping && m.name.eq_ignore_ascii_case(&name))
+            .map(|(i, _)| new_link(i, &name, now))
+            .take(1)
+            .collect(),
+    };
+    Node {
+        dead_interval: match kind {
+            NodeKind::Normal => cfg.deadtime,
+            NodeKind::Ping => cfg.deadping,
+        },
+        name,
+        kind,
+        uuid: [0; 16],
+        status: status::INIT.to_string(),
+        last_status: Some(now),
+        rmt_lastupdate: 0,
+        status_seqno: 0,
+        heard: false,
+        track: Track {
+            ack_trigger: rng.range(0, ACK_DIV - 1),
+            ..Track::default()
+        },
+        links,
     }
 }

@@ -71,6 +71,7 @@ mod cluster;
 pub mod config;
 pub mod event;
 mod history;
+pub mod membership;
 pub mod node;
 mod receive;
 pub mod rng;

@@ -560,7 +560,9 @@ impl Cluster {
             let ours: Vec<String> = self
                 .nodes
                 .iter()
-                .filter(|n| n.kind == NodeKind::Normal)
+                .enumerate()
+                .filter(|(i, n)| n.kind == NodeKind::Normal && !self.deleted.contains(i))
+                .map(|(_, n)| n)
                 .map(|n| n.name.clone())
                 .collect();
             let unknown_here: Vec<String> = theirs

@@ -11,6 +11,7 @@ pub mod control;
 pub mod coredumps;
 pub mod exit_status;
 pub mod fifo_reader;
+pub mod hostcache;
 pub mod logging;
 pub mod mcp;
 pub mod outbox;

@@ -356,6 +356,16 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let hacf = loaded.hacf;
     let groups = (!args.no_resources).then_some(loaded.resources);
     let seed = u64::from(std::process::id()) ^ wall().rotate_left(17) ^ generation;
+    // Nodes deleted at run time stay deleted (docs/behaviour.md §14.4).
+    let deleted = crate::hostcache::read(&paths.delhostcache());
+    for d in deleted.iter().filter(|d| hacf.nodes.contains(&d.name)) {
+        hb_log!(
+            Prio::Info,
+            "Node {} was deleted with hb_delnode ({}); it stays out of the node table",
+            d.name,
+            paths.delhostcache().display()
+        );
+    }
     let core_cfg = CoreConfig {
         node_name: node.clone(),
         uuid,
@@ -364,6 +374,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
             .nodes
             .iter()
             .filter(|n| !hacf.ping_nodes.contains(n))
+            .filter(|n| !deleted.iter().any(|d| &d.name == *n))
             .cloned()
             .collect(),
         ping_nodes: hacf.ping_nodes.clone(),

@@ -34,6 +34,7 @@ use crate::respawn::{self};
 mod children;
 mod clients_api;
 mod drops;
+mod membership;
 mod resources;
 mod shutdown;
 
@@ -272,7 +273,15 @@ impl Master {
         let rsc = groups.as_ref().map(|g| {
             ResourceManager::new(hb_rsc::RscConfig {
                 local: node.clone(),
-                nodes: hacf.nodes.clone(),
+                nodes: {
+                    // Nodes deleted with hb_delnode are out (docs/behaviour.md §14.4).
+                    let deleted = crate::hostcache::read(&paths.delhostcache());
+                    hacf.nodes
+                        .iter()
+                        .filter(|n| !deleted.iter().any(|d| &d.name == *n))
+                        .cloned()
+                        .collect()
+                },
                 groups: g.iter().map(hb_rsc::GroupSpec::from).collect(),
                 mode: hacf.auto_failback,
             })
@@ -730,6 +739,9 @@ impl Master {
             "received {t} message from {}",
             msg.get_str("src").unwrap_or("?")
         );
+        if membership::TYPES.contains(&t) {
+            self.on_membership(&msg);
+        }
         if RESOURCE_TYPES.contains(&t) {
             let from_self = msg.get_str("src") == Some(self.node.as_str());
             let now = self.now();
