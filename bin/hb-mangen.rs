@@ -4,14 +4,11 @@
 //! Sections clap knows nothing about (files, signals, exit status) are
 //! appended as roff here. Run by scripts/package.sh; not installed.
 
-#[allow(dead_code)]
-#[path = "admin/cli.rs"]
-mod cli;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser};
+use hb_tools::admin::cli;
 
 /// Generate the man pages of heartbeat-rs from the command-line definitions.
 #[derive(Debug, Parser)]
@@ -117,7 +114,7 @@ fn run(opts: &Opts) -> Result<(), String> {
     let pages = [
         (
             "heartbeat.8",
-            hb_daemon::cli::Args::command(),
+            hb_daemon::args::Args::command(),
             "8",
             HEARTBEAT_EXTRA,
         ),

@@ -15,20 +15,16 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use hb_client::{Client, SignOnOptions};
-use hb_daemon::logging::{self, LogTargets};
 use hb_proto::Message;
 use nix::sys::signal::Signal;
 
-#[path = "ipfail/logic.rs"]
-mod logic;
-
-use logic::{Heartbeat, Ipfail, Prio};
+use hb_tools::ipfail::logic::{self, Heartbeat, Ipfail, Prio};
 
 /// How often the main loop wakes up without input (the C 1-s poll timer).
 const POLL: Duration = Duration::from_secs(1);
 
 fn log(prio: Prio, text: &str) {
-    logging::emit(prio, text);
+    hb_log::emit(prio, text);
 }
 
 /// Logs `what` and the API's reason, and exits with `code`.
@@ -42,18 +38,7 @@ fn fail(what: &str, reason: &dyn std::fmt::Display, code: i32) -> ! {
 /// lower-case `HA_*` variables heartbeat exports; debug lines always go to
 /// the debug file (as the C ipfail's do).
 fn init_logging() {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let targets = LogTargets {
-        logfile: var("HA_logfile").map(PathBuf::from),
-        debugfile: var("HA_debugfile").map(PathBuf::from),
-        facility: var("HA_logfacility").and_then(|f| hb_config::value::facility_code(&f)),
-        stderr: true,
-        syslog_format: var("HA_syslogmsgfmt")
-            .and_then(|v| logic::parse_boolean(&v))
-            .unwrap_or(true),
-    };
-    let debug = var("HA_debug").and_then(|d| d.parse().ok()).unwrap_or(0u32);
-    logging::init("ipfail", targets, debug.max(1));
+    hb_tools::client::log::init("ipfail", None, 1);
 }
 
 /// The API side of [`Heartbeat`].
@@ -201,7 +186,7 @@ fn main() {
     };
     let (mut api, mut ipfail) = start();
     log(Prio::Debug, "Waiting for messages...");
-    logging::set_stderr(false);
+    hb_log::set_stderr(false);
     let t0 = Instant::now();
     let now = || u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX);
     loop {

@@ -171,6 +171,7 @@ fn init_logging() {
             facility: if none { Some(3 << 3) } else { facility },
             stderr: false,
             syslog_format: true,
+            syslog_socket: None,
         },
         std::env::var("HA_debug")
             .ok()

@@ -98,6 +98,11 @@ say "staging $VERSION ($PROFILE binaries) in $STAGE"
 put 0755 "$BIN/heartbeat" usr/libexec/heartbeat/heartbeat
 [ -x "$BIN/ipfail" ] || die "$BIN/ipfail is missing (cargo build -p hb-bin)"
 put 0755 "$BIN/ipfail" usr/libexec/heartbeat/ipfail
+# DRBD's outdate-peer daemon and fence-peer handler, at Debian's paths.
+for b in dopd drbd-peer-outdater; do
+    [ -x "$BIN/$b" ] || die "$BIN/$b is missing (cargo build -p hb-bin)"
+    put 0755 "$BIN/$b" "usr/libexec/heartbeat/$b"
+done
 [ -x "$BIN/cl_status" ] || die "$BIN/cl_status is missing (cargo build -p hb-client)"
 # setgid haclient is applied by postinst (the group may not exist yet).
 put 0555 "$BIN/cl_status" usr/bin/cl_status

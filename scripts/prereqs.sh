@@ -29,6 +29,8 @@ REQUIREMENTS=(
     "pacemaker-cli-utils crm_verify"
     "prometheus promtool"
     "stress-ng stress-ng"
+    # C++ compiler: libfuzzer-sys's build script, run by test.sh's cargo check of fuzz/.
+    "g++ c++"
 )
 
 satisfied() { # satisfied PACKAGE [FILE|COMMAND]

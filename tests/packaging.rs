@@ -40,10 +40,7 @@ fn debug_bin(name: &str) -> PathBuf {
 }
 
 fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "the packaging tests must run as root (dpkg --root, network namespaces): sudo scripts/test.sh"
-    );
+    hb_testutil::require_root("dpkg --root, network namespaces");
 }
 
 /// Runs `cmd` with a time bound; kills it (by PID) when the bound is exceeded.
@@ -213,6 +210,8 @@ fn bins_present(name: &str) -> bool {
 /// Files every build of the package must contain, with their `dpkg-deb -c` modes.
 const EXPECTED_FILES: &[(&str, &str)] = &[
     ("/usr/libexec/heartbeat/heartbeat", "-rwxr-xr-x"),
+    ("/usr/libexec/heartbeat/dopd", "-rwxr-xr-x"),
+    ("/usr/libexec/heartbeat/drbd-peer-outdater", "-rwxr-xr-x"),
     ("/usr/share/heartbeat/hb_standby", "-rwxr-xr-x"),
     ("/usr/share/heartbeat/hb_takeover", "-rwxr-xr-x"),
     ("/etc/ha.d/harc", "-rwxr-xr-x"),
@@ -256,6 +255,8 @@ const EXPECTED_FILES: &[(&str, &str)] = &[
     ("/usr/share/man/man5/ha.cf.5.gz", "-rw-r--r--"),
     ("/usr/share/man/man5/authkeys.5.gz", "-rw-r--r--"),
     ("/usr/share/man/man5/haresources.5.gz", "-rw-r--r--"),
+    ("/usr/share/man/man8/dopd.8.gz", "-rw-r--r--"),
+    ("/usr/share/man/man8/drbd-peer-outdater.8.gz", "-rw-r--r--"),
     ("/var/lib/heartbeat", "drwxr-xr-x"),
     ("/var/lib/heartbeat/cores/root", "drwx------"),
     ("/var/lib/heartbeat/cores/hacluster", "drwx------"),
@@ -705,6 +706,18 @@ fn systemd_unit_is_valid() {
         .lines()
         .any(|l| l.split_whitespace().collect::<Vec<_>>()
             == ["d", "/run/heartbeat", "0750", "hacluster", "haclient", "-"]));
+    // dopd's socket directory, as Debian's tmpfiles entry makes it.
+    assert!(tmpfiles
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == [
+                "d",
+                "/run/heartbeat/dopd",
+                "0750",
+                "hacluster",
+                "haclient",
+                "-"
+            ]));
 }
 
 #[test]

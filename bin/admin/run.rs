@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use crate::cli::{self, ResourceSet, Tool, UsageError};
-use crate::fifo;
+use super::cli::{self, ResourceSet, Tool, UsageError};
+use super::fifo;
 
 /// Exit code for every failure, as the scripts use.
 pub const EXIT_FAILURE: i32 = 1;

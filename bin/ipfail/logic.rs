@@ -11,7 +11,7 @@
 
 use hb_proto::Message;
 
-pub use hb_daemon::logging::Prio;
+pub use hb_log::Prio;
 
 /// What ipfail needs from heartbeat and from its surroundings.
 pub trait Heartbeat {
@@ -61,27 +61,6 @@ pub struct Ipfail {
     need_standby: bool,
     giveup: Option<Giveup>,
     next_tag: u32,
-}
-
-/// C `atoi`: optional blanks and sign, then digits; anything else is 0.
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |acc, d| {
-            acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 /// cluster-glue's `cl_str_to_boolean`.
@@ -157,7 +136,7 @@ impl Ipfail {
             "resource" => self.resources(hb, msg),
             "num_ping_nodes" => {
                 hb.log(Prio::Debug, "Got asked for num_ping.");
-                let theirs = atoi(get("num_ping").unwrap_or(""));
+                let theirs = i64::from(hb_proto::cnum::atoi(get("num_ping").unwrap_or("")));
                 let ours = i64::try_from(hb.ping_count()).unwrap_or(i64::MAX);
                 self.compare(hb, ours, theirs, now);
             }
@@ -658,10 +637,6 @@ mod tests {
 
     #[test]
     fn helpers_match_c() {
-        assert_eq!(atoi(" 12x"), 12);
-        assert_eq!(atoi("-3"), -3);
-        assert_eq!(atoi("x"), 0);
-        assert_eq!(atoi(""), 0);
         assert_eq!(parse_boolean("On"), Some(true));
         assert_eq!(parse_boolean("0"), Some(false));
         assert_eq!(parse_boolean("legacy"), None);

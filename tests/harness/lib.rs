@@ -29,6 +29,7 @@ mod procinfo;
 mod relay;
 mod scenario;
 mod serial;
+mod standin;
 mod wait;
 
 pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
@@ -50,4 +51,5 @@ pub use scenario::{
     assert_no_failure, failure_lines, log_mark, ours, pid_titled, titles, wait_active,
 };
 pub use serial::{SerialCable, SERIAL_DEVICE};
+pub use standin::STAND_IN_DIR;
 pub use wait::{wait_for, wait_until};

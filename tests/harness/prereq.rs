@@ -55,7 +55,7 @@ pub(crate) fn find_program(program: &str) -> Option<PathBuf> {
 
 /// Fails unless the process runs as root.
 pub fn require_root() -> Result<()> {
-    if nix::unistd::geteuid().is_root() {
+    if hb_testutil::is_root() {
         Ok(())
     } else {
         Err(Error::NotRoot)

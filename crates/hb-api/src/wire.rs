@@ -1,7 +1,7 @@
 //! Small wire helpers: reply encoding, the C number-scanning rules the
 //! daemon applies to request fields, and the `cl_log_message` dump format.
 
-use hb_proto::{classic, netstring, Message, Value};
+use hb_proto::{classic, cnum, netstring, Message, Value};
 
 /// `t` of requests.
 pub const T_APIREQ: &str = "hbapi-req";
@@ -32,55 +32,21 @@ pub fn encode_payload(msg: &Message, netstring: bool) -> Vec<u8> {
     }
 }
 
-/// Skips C `isspace` characters.
-fn skip_space(s: &str) -> &str {
-    s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c'])
-}
-
-/// `sscanf(s, "%ld")`: optional space and sign, then at least one digit.
-/// Saturates instead of overflowing.
+/// `sscanf(s, "%ld")`: the value, or `None` without a digit
+/// ([`hb_proto::cnum`] has the C rules).
 pub fn scan_dec(s: &str) -> Option<i64> {
-    let s = skip_space(s);
-    let (neg, rest) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
-    if digits.is_empty() {
-        return None;
-    }
-    let v = digits.bytes().fold(0i64, |acc, d| {
-        acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-    });
-    Some(if neg { -v } else { v })
+    cnum::scan_long(s)
 }
 
-/// `atoi(s)`: [`scan_dec`] with 0 for anything unparsable, clamped to i32.
+/// C `atoi(s)`: 0 for anything unparsable, the `long` cut to `int` as glibc
+/// does.
 pub fn atoi(s: &str) -> i32 {
-    scan_dec(s)
-        .map(|v| v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
-        .unwrap_or(0)
+    cnum::atoi(s)
 }
 
-/// `sscanf(s, "%x")` into an unsigned int: optional space, optional `0x`,
-/// at least one hex digit; wraps like the C conversion of long input.
+/// `sscanf(s, "%x")` into an unsigned int.
 pub fn scan_hex(s: &str) -> Option<u32> {
-    let s = skip_space(s);
-    let s = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .filter(|r| r.bytes().next().is_some_and(|b| b.is_ascii_hexdigit()))
-        .unwrap_or(s);
-    let n = s.bytes().take_while(u8::is_ascii_hexdigit).count();
-    if n == 0 {
-        return None;
-    }
-    let v = s[..n].bytes().fold(0u32, |acc, d| {
-        let digit = (d as char).to_digit(16).unwrap_or(0);
-        acc.wrapping_mul(16).wrapping_add(digit)
-    });
-    Some(v)
+    cnum::scan_hex_u32(s)
 }
 
 /// The lines `cl_log_message` writes for a message: a header, then one
@@ -113,7 +79,8 @@ mod tests {
         assert_eq!(scan_dec("99999999999999999999999"), Some(i64::MAX));
         assert_eq!(atoi("2860"), 2860);
         assert_eq!(atoi("ipfail"), 0);
-        assert_eq!(atoi("99999999999"), i32::MAX);
+        // glibc: (int) strtol(...) keeps the low 32 bits.
+        assert_eq!(atoi("99999999999"), 1_215_752_191);
         assert_eq!(scan_hex("1388"), Some(0x1388));
         assert_eq!(scan_hex("0x3f"), Some(0x3f));
         assert_eq!(scan_hex("0xg"), Some(0));

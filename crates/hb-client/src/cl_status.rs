@@ -18,7 +18,13 @@ use crate::error::SignOnError;
 use crate::getopt::{getopt, Event};
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
+
+mod format;
+mod help;
+
+use format::{js, js_opt, syslog_time};
+pub use help::HELP;
 
 /// Success (node/link up, …).
 pub const OK: i32 = 0;
@@ -30,44 +36,6 @@ pub const PARAMETER_ERROR: i32 = 11;
 pub const TIMEOUT: i32 = 12;
 /// Anything else.
 pub const UNKNOWN_ERROR: i32 = 13;
-
-/// The help screen, byte for byte.
-pub const HELP: &str = "Usage: cl_status <sub-command> [<options>] [<parameters>]
-
-Sub-commands:
-clientstatus <node-name> <client-id> [<timeout>]
-\tShow the status of heartbeat clients.
-hblinkstatus <node-name> <link-name>
-\tShow the status of a heartbeat link
-hbstatus
-\tIndicate if heartbeat is running on the local system.
-\tOptions:
-\t\t-v\tverbose: also add \"listnodes -v\" output
-listnodes [<option>]
-\tList the nodes in the cluster.
-\tOptions:
-\t\t-p\tlist only 'ping' type nodes
-\t\t-n\tlist only 'normal' type nodes
-\t\t-v\tverbose: also list type and status,
-\t\t\tthen add \"listhblinks -v\" output
-listhblinks <node-name>
-\tList the network interfaces used as hearbeat links.
-\tOptions:
-\t\t-v\tverbose: list link status as well
-nodestatus <node-name>
-\tList the node status.
-nodeweight <node-name>
-\tList the node weight.
-nodesite <node-name>
-\tList the node site.
-nodetype <node-name>
-\tList the nodes of a given type.
-rscstatus
-\tShow the status of cluster resources.
-hbparameter -p <parameter-name>
-\tRetrieve the value of a cluster parameter.
-\tAs for the valid parameter names, please refer to the man page.
-";
 
 /// Where and how long to talk to the daemon.
 #[derive(Debug, Clone)]
@@ -134,55 +102,6 @@ impl Tool<'_> {
     fn print(&mut self, msg: &str) {
         let _ = writeln!(self.out, "{msg}");
     }
-}
-
-/// `Mon DD HH:MM:SS` in UTC.
-fn syslog_time(t: SystemTime) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    format!(
-        "{} {:02} {:02}:{:02}:{:02}",
-        MONTHS[usize::try_from(month - 1).unwrap_or(0)],
-        day,
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Minimal JSON string literal.
-fn js(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
-fn js_opt(s: Option<&str>) -> String {
-    s.map_or_else(|| "null".to_string(), js)
 }
 
 /// Runs `cl_status` with `args` (`args[0]` = program name); returns the
@@ -730,7 +649,7 @@ fn clientstatus(t: &mut Tool, c: &mut Client, ops: &[String]) -> i32 {
         t.eprint("No enough parameter.");
         return PARAMETER_ERROR;
     };
-    let ms = ops.get(2).map_or(500, |s| crate_atoi(s));
+    let ms = ops.get(2).map_or(500, |s| hb_proto::cnum::atoi(s));
     // poll() with a negative timeout waits forever (the alarm ends it).
     let timeout = Duration::from_millis(u64::try_from(ms).unwrap_or(3_600_000));
     let cs = match c.client_status(node, client, timeout) {
@@ -757,24 +676,6 @@ fn clientstatus(t: &mut Tool, c: &mut Client, ops: &[String]) -> i32 {
         "join" => 2,
         "leave" => 3,
         _ => UNKNOWN_ERROR,
-    }
-}
-
-/// C `atoi`.
-fn crate_atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, r) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let v = r.bytes().take_while(u8::is_ascii_digit).fold(0i64, |a, d| {
-        a.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-    });
-    if neg {
-        -v
-    } else {
-        v
     }
 }
 
@@ -855,61 +756,4 @@ fn test(t: &mut Tool, c: &mut Client) -> i32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn syslog_time_format() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_321_340); // 2026-11-22 04:22:20 UTC
-        assert_eq!(syslog_time(t), "Nov 22 04:22:20");
-        assert_eq!(
-            syslog_time(UNIX_EPOCH + Duration::from_secs(86_400 * 59)),
-            "Mar 01 00:00:00"
-        );
-    }
-
-    #[test]
-    fn json_escapes() {
-        assert_eq!(js("a\"b\\c\n\u{1}"), "\"a\\\"b\\\\c\\n\\u0001\"");
-        assert_eq!(js_opt(None), "null");
-    }
-
-    #[test]
-    fn help_and_bad_subcommand_without_daemon() {
-        let opts = Options {
-            socket: PathBuf::from("/nonexistent/heartbeat/register"),
-            timeout: Duration::from_secs(1),
-        };
-        let run_it = |args: &[&str]| {
-            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-            let (mut o, mut e) = (Vec::new(), Vec::new());
-            let rc = run(&args, &opts, &mut o, &mut e);
-            (
-                rc,
-                String::from_utf8(o).unwrap(),
-                String::from_utf8(e).unwrap(),
-            )
-        };
-        assert_eq!(run_it(&["cl_status"]), (0, HELP.to_string(), String::new()));
-        assert_eq!(run_it(&["cl_status", "-h"]).0, 0);
-        let (rc, o, e) = run_it(&["cl_status", "bogus"]);
-        assert_eq!((rc, o.as_str()), (11, ""));
-        assert!(e.ends_with("ERROR: bogus: invalid sub-command.\n"), "{e}");
-        let (rc, o, _) = run_it(&["cl_status", "hbstatus"]);
-        assert_eq!(
-            (rc, o.as_str()),
-            (1, "Heartbeat is stopped on this machine.\n")
-        );
-        let (rc, o, _) = run_it(&["cl_status", "hbstatus", "-v"]);
-        assert_eq!(
-            (rc, o.as_str()),
-            (1, "Heartbeat is stopped on this machine.\n(hb_api_signon: Can't initiate connection to heartbeat)\n")
-        );
-        let (rc, o, e) = run_it(&["cl_status", "nodestatus", "vm"]);
-        assert_eq!((rc, o.as_str()), (1, ""));
-        assert!(e.contains("ERROR: Cannot signon with heartbeat\n"), "{e}");
-        assert!(
-            e.contains("ERROR: REASON: hb_api_signon: Can't initiate connection to heartbeat\n")
-        );
-    }
-}
+mod tests;

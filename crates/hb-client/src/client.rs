@@ -162,7 +162,10 @@ fn deadline(timeout: Option<Duration>) -> Option<Instant> {
     timeout.map(|t| Instant::now() + t)
 }
 
-fn encode(msg: &Message) -> Vec<u8> {
+/// One message as a cluster-glue IPC frame: the classic text encoding with
+/// its terminating NUL, as `msg2ipcchan` sends it (docs/behaviour.md §7.2).
+/// The API socket and dopd's socket both carry these.
+pub fn ipc_frame(msg: &Message) -> Vec<u8> {
     let mut p = classic::encode(msg);
     p.push(0);
     encode_frame(&p)
@@ -192,7 +195,9 @@ impl Client {
             ("uid", nix::unistd::geteuid().as_raw().to_string().as_str()),
             ("gid", nix::unistd::getegid().as_raw().to_string().as_str()),
         ]);
-        stream.write_all(&encode(&req)).map_err(SignOnError::Send)?;
+        stream
+            .write_all(&ipc_frame(&req))
+            .map_err(SignOnError::Send)?;
         let mut decoder = FrameDecoder::new();
         let mut queue = VecDeque::new();
         let until = deadline(opts.timeout);
@@ -294,7 +299,7 @@ impl Client {
 
     fn send(&mut self, msg: &Message) -> Result<(), ClientError> {
         self.stream
-            .write_all(&encode(msg))
+            .write_all(&ipc_frame(msg))
             .map_err(ClientError::Send)
     }
 
@@ -606,6 +611,16 @@ impl Client {
         }
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
         Ok(())
+    }
+}
+
+impl std::os::fd::AsFd for Client {
+    /// The API socket, for a program that polls it together with other
+    /// descriptors. Messages already read from it wait in the client, so
+    /// call [`Client::recv`] until it returns `Ok(None)` before polling
+    /// (and after any request, which may read more than its reply).
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.stream.as_fd()
     }
 }
 

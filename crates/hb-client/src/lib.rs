@@ -9,6 +9,8 @@
 //!   reports, so tools print the same `REASON:` lines.
 //! * [`cl_status`]: the whole `cl_status` command (docs/behaviour.md §8) as a library
 //!   function, so that it can be tested without a process.
+//! * [`dopd`]: DRBD's outdate-peer daemon and `drbd-peer-outdater`, their
+//!   messages, state and exit codes (the binaries are in `bin/`).
 //! * [`getopt`]: GNU `getopt` (argument permutation and messages), which
 //!   `cl_status` option parsing depends on.
 //!
@@ -17,10 +19,11 @@
 
 pub mod cl_status;
 pub mod client;
+pub mod dopd;
 pub mod error;
 pub mod getopt;
 
 pub use client::{
-    socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,
+    ipc_frame, socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,
 };
 pub use error::{ClientError, SignOnError};

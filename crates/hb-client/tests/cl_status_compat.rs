@@ -68,10 +68,7 @@ fn need_real_tool() {
         Path::new(REAL).exists(),
         "{REAL} is missing: install the Debian heartbeat package (scripts/test.sh does)"
     );
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (unshare --mount, SO_PEERCRED checks of the real cl_status)"
-    );
+    hb_testutil::require_root("unshare --mount, SO_PEERCRED checks of the real cl_status");
 }
 
 const NODES_V: &str = "\nghost\tdead\t(nodetype: normal)\n\tlo\tdead\n\nvm\tactive\t(nodetype: normal)\n\tlo\tup\n\n127.0.0.1\tping\t(nodetype: ping)\n\t127.0.0.1\tup\n";

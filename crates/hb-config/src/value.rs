@@ -92,24 +92,11 @@ pub fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// C `atoi`: optional white space, optional sign, digits; stops at the first
-/// other character; no digits read as 0. Saturates instead of overflowing.
+/// C `atoi` without the cut to 32 bits ([`hb_proto::cnum::atol`]): optional
+/// white space, optional sign, digits; stops at the first non-digit, reads
+/// nothing as 0, clamps on overflow.
 pub(crate) fn atoi(s: &str) -> i64 {
-    let s = s.trim_start_matches(WHITESPACE);
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut value: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg {
-        -value
-    } else {
-        value
-    }
+    hb_proto::cnum::atol(s)
 }
 
 /// Syslog facility code for a name, as cluster-glue's

@@ -3,7 +3,7 @@
 //! (docs/protocol.md §5.1), and builders for the protocol's own messages with their
 //! exact field order (docs/protocol.md §7).
 
-use hb_proto::{Message, Value};
+use hb_proto::{cnum, Message, Value};
 
 /// Prefix of unsequenced message types.
 pub const NOSEQ_PREFIX: &str = "NS_";
@@ -31,46 +31,20 @@ pub fn is_unsequenced(t: &str) -> bool {
     t.starts_with(NOSEQ_PREFIX)
 }
 
-/// Parses like C `sscanf(s, "%lx")`: leading blanks, optional `+` and `0x`,
-/// then hex digits up to the first non-hex byte. `None` when there is no
-/// digit or the value overflows 64 bits.
+/// Parses like C `sscanf(s, "%lx")` ([`hb_proto::cnum`]): leading blanks,
+/// optional `+` and `0x`, then hex digits up to the first non-hex byte.
+/// Stricter than C where C would invent a number: `None` when there is no
+/// digit, a `-` sign, or a value over 64 bits.
 pub fn parse_hex(s: &str) -> Option<u64> {
-    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let s = s.strip_prefix('+').unwrap_or(s);
-    let s = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .filter(|rest| rest.starts_with(|c: char| c.is_ascii_hexdigit()))
-        .unwrap_or(s);
-    let digits: &str = &s[..s.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(s.len())];
-    if digits.is_empty() {
-        return None;
-    }
-    u64::from_str_radix(digits, 16).ok()
+    let p = cnum::strtoul(s, 16);
+    (p.has_digits() && !p.negative && !p.overflow).then_some(p.value)
 }
 
-/// Parses like C `atoi`: leading blanks, optional sign, decimal digits up to
-/// the first non-digit; 0 when there is none. Saturates instead of
-/// overflowing.
+/// Parses like C `atoi` ([`hb_proto::cnum`]), without cutting the result to
+/// 32 bits: leading blanks, optional sign, decimal digits up to the first
+/// non-digit; 0 when there is none; clamped on overflow.
 pub fn parse_atoi(s: &str) -> i64 {
-    let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, s) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut v: i64 = 0;
-    for b in s.bytes() {
-        if !b.is_ascii_digit() {
-            break;
-        }
-        v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
+    cnum::atol(s)
 }
 
 /// A 16-byte binary field (`srcuuid`, `destuuid`); `None` when absent, not

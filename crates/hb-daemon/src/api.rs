@@ -91,7 +91,7 @@ impl ClusterView for View<'_> {
     fn hbversion_signon(&self) -> String {
         format!(
             "{} (node: heartbeat-rs {})",
-            crate::cli::HB_VERSION,
+            crate::version::HB_VERSION,
             env!("CARGO_PKG_VERSION")
         )
     }

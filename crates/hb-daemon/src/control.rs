@@ -7,14 +7,9 @@ use nix::sys::signal::{kill, Signal};
 
 use hb_sys::pidfile::{self, PidStatus};
 
-use crate::cli::exit;
+use crate::config_load::load_config;
 use crate::paths::{local_node_name, Paths};
-
-/// Loads and validates the whole configuration the way a start would.
-pub fn load_config(paths: &Paths) -> Result<hb_config::Loaded, Vec<hb_config::ConfigError>> {
-    let node = local_node_name(&paths.nodeinfo(), &hb_sys::host::nodename());
-    hb_config::load(&paths.confdir, &node, &hb_config::RealSystem)
-}
+use crate::version::exit;
 
 /// `heartbeat -s`.
 pub fn status(paths: &Paths) -> i32 {

@@ -5,8 +5,13 @@
 //! Start with [`cli::main`] → [`startup::start`] → [`mcp::Master::run`].
 #![deny(missing_docs)]
 
+/// `hb_log!(Prio::Info, "Link {}:{} up.", node, medium)`: see [`hb_log::hb_log`].
+pub use hb_log::hb_log;
+
 pub mod api;
+pub mod args;
 pub mod cli;
+pub mod config_load;
 pub mod control;
 pub mod coredumps;
 pub mod exit_status;
@@ -16,6 +21,7 @@ pub mod logging;
 pub mod mcp;
 pub mod outbox;
 pub mod paths;
+pub mod realtime;
 pub mod reload;
 pub mod respawn;
 pub mod restart;
@@ -24,3 +30,4 @@ pub mod spawn;
 pub mod startup;
 pub mod state_files;
 pub mod uuid_name;
+pub mod version;

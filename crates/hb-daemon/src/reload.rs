@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use hb_proto::auth::KeyRing;
 
+use crate::config_load::{load_config, read_keys};
 use crate::paths::Paths;
 
 /// What a SIGHUP leads to.
@@ -48,7 +49,7 @@ impl Watcher {
         let hacf_now = mtime(&paths.hacf());
         let keys_now = mtime(&paths.authkeys());
         if hacf_now != self.hacf {
-            return match crate::control::load_config(paths) {
+            return match load_config(paths) {
                 Ok(_) => {
                     self.hacf = hacf_now;
                     Outcome::NeedsRestart
@@ -57,7 +58,7 @@ impl Watcher {
             };
         }
         if keys_now != self.authkeys {
-            return match crate::startup::read_keys(paths) {
+            return match read_keys(paths) {
                 Ok(ring) => {
                     self.authkeys = keys_now;
                     Outcome::NewKeys(Box::new(ring))

@@ -13,6 +13,8 @@ use nix::unistd::Pid;
 
 use crate::hb_log;
 use crate::logging::Prio;
+use crate::realtime::log_realtime;
+use crate::respawn::NO_RESPAWN_EXIT;
 
 /// Forks a core child titled `heartbeat: <title>` that runs `body`.
 pub fn core_child<F>(
@@ -35,7 +37,7 @@ where
         hb_sys::fork::close_fds_except(keep);
         hb_sys::proctitle::set(&title);
         if let Some(prio) = realtime {
-            crate::startup::log_realtime(&hb_sys::sched::make_realtime(prio, 16, 64));
+            log_realtime(&hb_sys::sched::make_realtime(prio, 16, 64));
         }
         body()
     })
@@ -68,6 +70,6 @@ pub fn client(spec: &hb_config::Respawn, pause_first: bool) -> Result<Pid, hb_sy
         // exit status (100: do not respawn) is all that can report it.
         let err = exec.exec();
         hb_log!(Prio::Error, "Cannot exec {}: {err}", spec.command);
-        crate::respawn::NO_RESPAWN_EXIT
+        NO_RESPAWN_EXIT
     })
 }

@@ -10,27 +10,14 @@ use hb_core::{Cluster, CoreConfig, MediumInfo};
 use hb_proto::auth::KeyRing;
 use hb_sys::pidfile::{self, PidStatus};
 
-use crate::cli::{exit, Args, HB_VERSION};
+use crate::args::Args;
+use crate::config_load::read_keys;
 use crate::hb_log;
 use crate::logging::{self, LogTargets, Prio};
 use crate::paths::{local_node_name, Paths};
+use crate::realtime::log_realtime;
 use crate::state_files::{self, GenerationNote};
-
-/// Logs what the realtime/memory-locking request achieved, in the C
-/// daemon's words (docs/behaviour.md §1.5).
-pub fn log_realtime(outcome: &hb_sys::sched::RealtimeOutcome) {
-    for (level, line) in outcome.messages(std::process::id() as i32) {
-        logging::emit(logging::prio_of(level), &line);
-    }
-}
-
-/// Reads and checks authkeys into a key ring (also used on SIGHUP).
-pub fn read_keys(paths: &Paths) -> Result<KeyRing, Vec<String>> {
-    let path = paths.authkeys();
-    let keys = hb_config::load_authkeys(&path)
-        .map_err(|errs| errs.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    KeyRing::new(keys.active, keys.keys).map_err(|e| vec![format!("{}: {e}", path.display())])
-}
+use crate::version::{exit, HB_VERSION};
 
 fn log_targets(loaded: &Loaded) -> LogTargets {
     let h = &loaded.hacf;
@@ -40,6 +27,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
         facility: h.logfacility_code.filter(|&c| c > 0),
         stderr: false,
         syslog_format: h.syslogmsgfmt,
+        syslog_socket: None,
     };
     // Nothing configured: the C daemon would try logd and fall back to
     // direct logging; syslog's daemon facility is the useful equivalent.

@@ -96,6 +96,12 @@ impl SerialLink {
                 source,
             }
         };
+        // Raw termios, not the `serialport` crate: of this line setup
+        // (docs/protocol.md §11.4) serialport sets only the speed, CS8, no
+        // parity and CRTSCTS; it cannot set INPCK, ISTRIP, IGNCR, BRKINT,
+        // VMIN/VTIME or send the timed break, it flocks the device, and
+        // handing its descriptor to the poll loops below would need `unsafe`
+        // (docs/architecture.md, "Crates considered and not used").
         let file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -19,15 +19,18 @@
 pub mod auth;
 pub mod base64;
 pub mod classic;
+pub mod cnum;
 pub mod compress;
 pub mod error;
 pub mod ipc;
+pub mod level;
 mod list;
 pub mod msg;
 pub mod netstring;
 
 pub use auth::{KeyRing, Method, PacketError};
 pub use error::{DecodeError, DecodeErrorKind};
+pub use level::Level;
 pub use msg::{Field, FieldType, InvalidMessage, Message, Value};
 
 /// Largest encoded message (`MAXMSG`, docs/protocol.md §3.3); also the largest

@@ -40,24 +40,20 @@ fn ip(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn skip_reason() -> Option<String> {
-    if !nix::unistd::Uid::effective().is_root() {
-        return Some("needs root for network namespaces".into());
-    }
+/// Root and the real agent, or the test fails saying which is missing.
+fn require_prerequisites() {
+    hb_testutil::require_root("network namespaces");
     for p in [REAL, IP] {
-        if !Path::new(p).exists() {
-            return Some(format!("{p} is missing"));
-        }
+        assert!(
+            Path::new(p).exists(),
+            "{p} is missing: install resource-agents and iproute2 (scripts/test.sh does)"
+        );
     }
-    None
 }
 
 #[test]
 fn real_ipaddr2_in_a_private_namespace() {
-    if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
-        return;
-    }
+    require_prerequisites();
     let pid = std::process::id();
     let lab = Lab {
         ns: format!("hbr-{pid}"),

@@ -28,10 +28,7 @@ fn ip(args: &[&str]) {
 /// pair `hbv0` (198.18.7.1/24) – `hbv1`, both up. The namespace disappears
 /// with the thread.
 fn in_private_netns(body: impl FnOnce() + Send + 'static) {
-    if !nix::unistd::Uid::effective().is_root() {
-        eprintln!("skipped: needs root for a network namespace");
-        return;
-    }
+    hb_testutil::require_root("a private network namespace");
     std::thread::spawn(move || {
         unshare(CloneFlags::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
         ip(&["link", "set", "lo", "up"]);

@@ -12,7 +12,8 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use super::*;
+use super::slots::{reader_token, writer_token, Inbound, Shutdown, FIFO, MEDIUM_RETRY_MS};
+use super::Master;
 use crate::exit_status;
 use crate::hb_log;
 use crate::logging::{self, Prio};

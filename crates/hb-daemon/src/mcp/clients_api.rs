@@ -9,11 +9,11 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::VecDeque;
 
-use super::*;
-use crate::logging::{self};
+use super::Master;
+use crate::logging;
 
 /// What API clients see: the engine, the configuration, the resources.
-pub(super) fn api_view<'a>(
+fn api_view<'a>(
     core: &'a Cluster,
     hacf: &'a HaCf,
     rsc: Option<&ResourceManager>,
@@ -41,6 +41,30 @@ pub(super) fn api_view<'a>(
 }
 
 impl Master {
+    /// A client connects to the registration socket.
+    pub(super) fn on_api_listen(&mut self) {
+        let actions = self.api.accept(self.poll.registry());
+        self.api_actions(actions);
+    }
+
+    /// A client's connection has input.
+    pub(super) fn on_api_readable(&mut self, id: hb_api::ConnId) {
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            self.api.readable(id, &view)
+        };
+        self.api_actions(actions);
+    }
+
+    /// Drops the clients whose process vanished (docs/behaviour.md §1.8).
+    pub(super) fn api_audit(&mut self) {
+        let actions = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            self.api.server.audit(&view)
+        };
+        self.api_actions(actions);
+    }
+
     pub(super) fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
         if !self.api.is_open() {
             return;

@@ -29,7 +29,8 @@ use hb_rsc::{OpId, ResourceManager};
 use hb_sys::shm::Role;
 use nix::unistd::Pid;
 
-use super::*;
+use super::slots::FINAL_PHASE_DELAY_MS;
+use super::Master;
 use crate::hb_log;
 use crate::logging::{self, Prio};
 use crate::spawn;

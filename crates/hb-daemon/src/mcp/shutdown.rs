@@ -4,7 +4,8 @@
 use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
-use super::*;
+use super::slots::{Shutdown, CLIENT_STOP_GRACE_MS};
+use super::Master;
 use crate::hb_log;
 use crate::logging::Prio;
 

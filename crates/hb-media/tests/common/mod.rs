@@ -19,10 +19,7 @@ pub fn require(cmd: &str, version_arg: &str, package: &str) {
 
 /// Fails unless running as root (namespaces need CAP_NET_ADMIN).
 pub fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test creates network namespaces and must run as root (CAP_NET_ADMIN)"
-    );
+    hb_testutil::require_root("it creates network namespaces: CAP_NET_ADMIN");
 }
 
 fn run(args: &[&str]) {
