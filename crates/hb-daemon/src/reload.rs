@@ -18,7 +18,8 @@ pub enum Outcome {
     Unchanged,
     /// authkeys changed and is valid: use these keys from now on.
     NewKeys(Box<KeyRing>),
-    /// ha.cf changed and is valid; applied at the next restart.
+    /// ha.cf changed and is valid: applied by a quick restart (re-exec with
+    /// `-R -C <held>`, resources kept; docs/behaviour.md §1.9.3).
     NeedsRestart,
     /// A changed file is invalid: these errors, nothing applied.
     Rejected(Vec<String>),

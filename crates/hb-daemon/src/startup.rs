@@ -198,9 +198,23 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     if args.verbose {
         print!("{}", loaded.hacf.dump(&node));
     }
-    if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
-        hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
-        return exit::OK;
+    let me = nix::unistd::getpid();
+    match pidfile::read_status(&paths.pidfile()) {
+        // The image of a quick restart: the pid file must hold our own pid.
+        PidStatus::Running(pid) if args.restarted && pid != me => {
+            eprintln!("ERROR: Heartbeat already running [pid {pid}].");
+            return exit::FAILURE;
+        }
+        PidStatus::Running(_) if args.restarted => {}
+        _ if args.restarted => {
+            eprintln!("ERROR: heartbeat is not running.");
+            return exit::NOT_CONFIGURED;
+        }
+        PidStatus::Running(pid) => {
+            hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
+            return exit::OK;
+        }
+        _ => {}
     }
     if let Err(e) = check_state_dir(&paths.statedir) {
         hb_log!(
@@ -211,7 +225,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         hb_log!(Prio::Error, "heartbeat not started.");
         return exit::FAILURE;
     }
-    if !args.foreground {
+    if !args.foreground && !args.restarted {
         match hb_sys::daemon::daemonize() {
             Ok(true) => return exit::OK, // the parent
             Ok(false) => {}
@@ -408,6 +422,14 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
             return exit::FAILURE;
         }
     };
+    if args.restarted {
+        let held = args
+            .current_resources
+            .as_deref()
+            .and_then(hb_rsc::RscSet::parse)
+            .unwrap_or(hb_rsc::RscSet::NONE);
+        master.resume_resources(held);
+    }
     master.open_watchdog();
     if realtime {
         log_realtime(&hb_sys::sched::make_realtime(
@@ -426,6 +448,15 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     hb_log!(Prio::Info, "Local status now set to: 'up'");
     if let Some(code) = master.run() {
         return code;
+    }
+    if let Some(held) = crate::restart::quick_restart() {
+        // Quick restart: same pid, pid file kept, resources kept.
+        hb_log!(Prio::Info, "Restarting heartbeat.");
+        hb_log!(Prio::Info, "Performing heartbeat restart exec.");
+        hb_log!(Prio::Info, "Current resources: -R -C {held}");
+        let e = crate::restart::exec_quick(held);
+        hb_log!(Prio::Error, "Could not exec heartbeat: {e}");
+        return exit::FAILURE;
     }
     hb_log!(Prio::Info, "Restarting heartbeat.");
     std::thread::sleep(crate::restart::pause_before_exec(deadtime_ms));

@@ -101,6 +101,7 @@
 pub(crate) mod jobs;
 mod manager;
 mod nice;
+mod resume;
 pub mod runner;
 mod set;
 mod standby;

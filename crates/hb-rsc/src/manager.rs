@@ -245,6 +245,8 @@ pub struct ResourceManager {
     pub(crate) next_id: OpId,
     /// Legacy `ip-request`s we sent: key -> peers that have not answered.
     pub(crate) pending_ip: BTreeMap<String, BTreeSet<String>>,
+    /// The image of a quick restart: the held groups still run (module `resume`).
+    pub(crate) resumed: bool,
 }
 
 impl ResourceManager {
@@ -312,6 +314,7 @@ impl ResourceManager {
             running: None,
             next_id: 1,
             pending_ip: BTreeMap::new(),
+            resumed: false,
         }
     }
 
@@ -339,6 +342,10 @@ impl ResourceManager {
         self.set_status(&self.local.clone(), "active");
         if self.giveup_started {
             self.pump();
+            return;
+        }
+        if self.resumed {
+            self.comm_up_resumed(now);
             return;
         }
         if self.dead_count() == 0 {

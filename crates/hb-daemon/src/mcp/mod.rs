@@ -40,6 +40,7 @@ mod clients_api;
 mod drops;
 mod events;
 mod membership;
+mod quick_restart;
 mod resources;
 mod shutdown;
 mod signals;
