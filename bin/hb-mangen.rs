@@ -54,15 +54,24 @@ Root\-only FIFO through which \fBhb_standby\fR(1), \fBhb_takeover\fR(1) and reso
 \fI/var/lib/heartbeat/hb_generation\fR, \fI/var/lib/heartbeat/hb_uuid\fR
 Generation counter and node UUID; keep them when reinstalling.
 .TP
+\fI/var/lib/heartbeat/delhostcache\fR
+Nodes removed with \fBhb_delnode\fR(1); read at start, so they stay removed.
+.TP
 \fI/var/lib/heartbeat/cores/\fR
-Working directories (and core dumps) of the daemon processes.
+Working directories (and core dumps) of the daemon processes (ha.cf \fBcoreroot\fR).
 .SH SIGNALS
 .TP
 \fBSIGTERM\fR
 Graceful shutdown: release resources, tell the peers, exit (what \fB\-k\fR sends).
 .TP
 \fBSIGHUP\fR
-Reread the configuration (what \fB\-r\fR sends after validating it).
+Reread the configuration (what \fB\-r\fR sends after validating it). A changed, valid
+\fIauthkeys\fR is used at once. A changed, valid \fIha.cf\fR makes the daemon stop its
+clients and media processes without releasing any resource and execute itself again with
+\fB\-R \-C\fR \fIheld\fR in the same process: the new configuration applies, the resources
+stay, the peers see a restart, not a death. A broken file is refused (every error logged as
+FILE:LINE) and the running configuration stays. \fIharesources\fR changes are not noticed
+(as in Heartbeat 3.0.6).
 .TP
 \fBSIGUSR1\fR, \fBSIGUSR2\fR
 Raise or lower the debug level.
@@ -72,7 +81,7 @@ PID file (\fB\-s\fR), 2 invalid usage, 3 not running (\fB\-s\fR), 4 insufficient
 6 configuration error.
 .SH "SEE ALSO"
 \fBha.cf\fR(5), \fBauthkeys\fR(5), \fBharesources\fR(5), \fBcl_status\fR(1),
-\fBhb_standby\fR(1), \fBhb_takeover\fR(1)
+\fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBhb_addnode\fR(1), \fBhb_delnode\fR(1)
 "#;
 
 const ADMIN_EXTRA: &str = r#".SH FILES

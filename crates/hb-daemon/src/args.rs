@@ -33,7 +33,7 @@ pub struct Args {
     /// Validate the configuration and tell the running daemon to reread it.
     #[arg(short = 'r')]
     pub reload: bool,
-    /// Internal: this is the re-exec'd image of a restarting daemon.
+    /// Internal: this is the re-exec'd image of a quick restart (same pid; no fork).
     #[arg(short = 'R')]
     pub restarted: bool,
     /// Internal, with -R: resources currently held (none, local, foreign, all).
@@ -42,7 +42,7 @@ pub struct Args {
     /// Report whether the daemon is running (exit 0 running, 1 stale pid file, 3 stopped).
     #[arg(short = 's')]
     pub status: bool,
-    /// Print the configuration after validating it.
+    /// Print the configuration after validating it (directives with values, nodes, media), as 3.0.6 does.
     #[arg(short = 'v')]
     pub verbose: bool,
     /// Do not use realtime scheduling or lock memory.
