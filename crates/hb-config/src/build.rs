@@ -26,6 +26,7 @@ use crate::system::SystemLookup;
 use crate::value::{atoi, facility_code, parse_bool, parse_time_ms};
 
 mod checks;
+mod plugins;
 
 /// Node table size of the C daemon (cluster plus ping nodes).
 pub const MAX_NODES: usize = 100;
@@ -595,21 +596,6 @@ impl<'a> Builder<'a> {
 
     // ----- media ----------------------------------------------------------
 
-    /// What 3.0.6's plugins refuse while the file is parsed: a `bcast`
-    /// interface that does not exist, a `serial` port that does not exist.
-    fn token_medium_problem(&self, name: &str, token: &str) -> Option<crate::error::MediumProblem> {
-        use crate::error::MediumProblem as P;
-        match name {
-            "bcast" if !self.sys.interface_exists(token) => Some(P::NoSuchInterface {
-                name: token.to_string(),
-            }),
-            "serial" if !self.sys.path_exists(token) => Some(P::NoSuchSerialPort {
-                device: token.to_string(),
-            }),
-            _ => None,
-        }
-    }
-
     fn token_medium(&mut self, name: &str, token: &str, line: usize) -> Medium {
         match name {
             "bcast" => {
@@ -692,10 +678,6 @@ impl<'a> Builder<'a> {
                 },
             ),
         }
-    }
-
-    fn plugin_port(&mut self, plugin: &'static str) -> u16 {
-        *self.plugin_ports.entry(plugin).or_insert(self.cfg.udpport)
     }
 
     fn add_medium(&mut self, medium: Medium, line: usize) {
