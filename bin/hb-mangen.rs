@@ -59,6 +59,19 @@ Nodes removed with \fBhb_delnode\fR(1); read at start, so they stay removed.
 .TP
 \fI/var/lib/heartbeat/cores/\fR
 Working directories (and core dumps) of the daemon processes (ha.cf \fBcoreroot\fR).
+.SH "MOVING TO PACEMAKER"
+\fBheartbeat \-\-export\-pacemaker\fR \fIOUTDIR\fR [\fB\-\-confdir\fR \fIDIR\fR]
+[\fB\-\-addr\fR \fINODE\fR:\fIIFACE\fR=\fIIP\fR ...] reads ha.cf, authkeys and haresources with
+the daemon's own parser and writes, into \fIOUTDIR\fR, \fIcorosync.conf\fR (Corosync 3, knet,
+aes256/sha256, one link per heartbeat interface), \fIauthkey\fR (a fresh random Corosync key;
+\fBcorosync\-keygen\fR makes an equivalent one), \fIcib.xml\fR (one Pacemaker group per
+haresources line with a location preference for its node, auto_failback as
+resource\-stickiness, ping nodes and ipfail as an ocf:pacemaker:ping clone and rules,
+stonith_host lines as fence_legacy devices), the same configuration as \fIpcs\-commands.sh\fR
+and \fIcrm\-commands.txt\fR, and \fIMIGRATION.txt\fR: every directive and resource with its
+FILE:LINE marked mapped, approximated or not mapped, and the switch\-over steps. A node's address
+on a link comes from \fB\-\-addr\fR, this host's interface, a ucast line or name resolution;
+when none applies the export stops with exit status 6 and names the \fB\-\-addr\fR to add.
 .SH SIGNALS
 .TP
 \fBSIGTERM\fR
@@ -81,7 +94,8 @@ PID file (\fB\-s\fR), 2 invalid usage, 3 not running (\fB\-s\fR), 4 insufficient
 6 configuration error.
 .SH "SEE ALSO"
 \fBha.cf\fR(5), \fBauthkeys\fR(5), \fBharesources\fR(5), \fBcl_status\fR(1),
-\fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBhb_addnode\fR(1), \fBhb_delnode\fR(1)
+\fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBhb_addnode\fR(1), \fBhb_delnode\fR(1),
+\fBcorosync.conf\fR(5), \fBcrm_verify\fR(8)
 "#;
 
 const ADMIN_EXTRA: &str = r#".SH FILES

@@ -1,7 +1,7 @@
 //! `/usr/share/heartbeat/ResourceManager`: the operator's view of haresources
 //! (docs/behaviour.md §5.3), with the sub-commands and output of 3.0.6's shell
 //! script of the same name. Group operations run through the same runner the
-//! daemon uses (`hb_rsc::runner`), so `takegroup` by hand does exactly what a
+//! daemon uses (`hb_rsc_runner`), so `takegroup` by hand does exactly what a
 //! takeover does.
 //!
 //! | sub-command | prints / does |
@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 
 use hb_config::{Resource, ResourceGroup};
 use hb_daemon::logging::{self, LogTargets, Prio};
-use hb_rsc::runner::{self, GroupOp, ScriptEnv};
+use hb_rsc_runner::{self as runner, GroupOp, ScriptEnv};
 
 const HA_DIR: &str = "/etc/ha.d";
 const STANDBY: &str = "/usr/share/heartbeat/hb_standby";

@@ -27,6 +27,8 @@ REQUIREMENTS=(
     "corosync corosync"
     "pacemaker /usr/sbin/pacemakerd"
     "pacemaker-cli-utils crm_verify"
+    "kmod modprobe"
+    "crmsh crm"
     "prometheus promtool"
     "stress-ng stress-ng"
     # C++ compiler: libfuzzer-sys's build script, run by test.sh's cargo check of fuzz/.

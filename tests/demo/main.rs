@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use hb_tests::probe::{self, Probe};
-use hb_tests::{Auth, ConfigBuilder, Daemon, Lan, Node};
+use hb_tests::{Daemon, Lan, Node};
 
-const VIP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(198, 18, 0, 100);
+const VIP: std::net::Ipv4Addr = hb_tests::DEMO_VIP;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -30,13 +30,7 @@ fn run() -> Result<()> {
 
     say("building two nodes (nodea, nodeb) and a client in network namespaces");
     let lan = Lan::new(2)?;
-    let config = ConfigBuilder::new(&lan.node_names())
-        .timings("200ms", "1", "600ms", "2")
-        .bcast("eth0")
-        .auth(Auth::Sha1("heartbeat-rs demo".into()))
-        .auto_failback("on")
-        .resource(&format!("nodea IPaddr2::{VIP}/24/eth0"))
-        .build();
+    let config = hb_tests::demo_config(&lan.node_names());
     println!("ha.cf:\n{}", config.ha_cf);
     println!("haresources:\n{}", config.haresources);
     let (a, b) = (lan.node(0), lan.node(1));

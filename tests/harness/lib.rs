@@ -14,6 +14,7 @@
 
 mod config;
 mod daemon;
+mod demo_config;
 mod error;
 mod fault;
 mod flood;
@@ -21,6 +22,7 @@ mod lan;
 mod netns_io;
 mod node;
 mod nodefs;
+pub mod pacemaker;
 mod pcap;
 mod prereq;
 pub mod probe;
@@ -34,6 +36,7 @@ mod wait;
 
 pub use config::{Auth, ClusterConfig, ConfigBuilder, Media};
 pub use daemon::Daemon;
+pub use demo_config::{demo_config, DEMO_VIP};
 pub use error::{Error, Result};
 pub use fault::Direction;
 pub use flood::{Flood, FloodReport, MAX_FLOOD};

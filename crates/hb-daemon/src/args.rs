@@ -57,6 +57,17 @@ pub struct Args {
     /// Validate ha.cf, authkeys and haresources; print every error as FILE:LINE: message; exit 0 or 6.
     #[arg(long)]
     pub check_config: bool,
+    /// Write corosync.conf, authkey, cib.xml, pcs-commands.sh, crm-commands.txt and
+    /// MIGRATION.txt for moving this cluster to Corosync 3 + Pacemaker 2 into OUTDIR, and exit.
+    #[arg(long, value_name = "OUTDIR")]
+    pub export_pacemaker: Option<PathBuf>,
+    /// With --export-pacemaker: a node's address on a heartbeat interface (repeatable).
+    #[arg(
+        long = "addr",
+        value_name = "NODE:IFACE=IP",
+        requires = "export_pacemaker"
+    )]
+    pub addr: Vec<String>,
     /// Configuration directory.
     #[arg(long, value_name = "DIR", default_value = "/etc/ha.d")]
     pub confdir: PathBuf,

@@ -50,6 +50,9 @@ pub fn main() -> i32 {
     if args.check_config {
         return crate::control::check_config(&paths);
     }
+    if let Some(outdir) = &args.export_pacemaker {
+        return crate::export::run(&paths, outdir, &args.addr);
+    }
     if args.reload {
         if let Some(code) = crate::control::reload(&paths) {
             return code;

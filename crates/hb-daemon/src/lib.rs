@@ -15,6 +15,7 @@ pub mod config_load;
 pub mod control;
 pub mod coredumps;
 pub mod exit_status;
+pub mod export;
 pub mod fifo_reader;
 pub mod hostcache;
 pub mod logging;

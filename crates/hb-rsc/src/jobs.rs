@@ -9,7 +9,7 @@
 //! group operation is ever outstanding: the daemon runs it in a helper
 //! process and reports back through `action_done`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::manager::{OpId, Output, ResourceManager, FAILED_START_STANDBY_MS};
 use crate::set::RscSet;
@@ -18,6 +18,28 @@ use crate::Level;
 
 /// Path printed in the `No local resources [...]` line, as the C does.
 const LISTKEYS_CMD: &str = "/usr/share/heartbeat/ResourceManager listkeys";
+
+/// The work queue's state: jobs waiting, the one running, operation ids,
+/// and the legacy `ip-request`s still unanswered.
+#[derive(Debug)]
+pub(crate) struct JobQueue {
+    pub queue: VecDeque<Job>,
+    pub running: Option<Running>,
+    pub next_id: OpId,
+    /// Legacy `ip-request`s we sent: key -> peers that have not answered.
+    pub pending_ip: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl JobQueue {
+    pub(crate) fn new() -> JobQueue {
+        JobQueue {
+            queue: VecDeque::new(),
+            running: None,
+            next_id: 1,
+            pending_ip: BTreeMap::new(),
+        }
+    }
+}
 
 /// One queued piece of resource work.
 #[derive(Debug, Clone)]
@@ -90,13 +112,13 @@ pub(crate) struct Running {
 
 impl ResourceManager {
     pub(crate) fn enqueue(&mut self, job: Job) {
-        self.queue.push_back(job);
+        self.jobs.queue.push_back(job);
     }
 
     /// Runs queued work until it has to wait for a group operation.
     pub(crate) fn pump(&mut self) {
         loop {
-            if let Some(running) = self.running.as_mut() {
+            if let Some(running) = self.jobs.running.as_mut() {
                 if running.waiting.is_some() {
                     return;
                 }
@@ -104,14 +126,14 @@ impl ResourceManager {
                     Some(step) => self.exec(step),
                     None => {
                         let name = running.name;
-                        self.running = None;
+                        self.jobs.running = None;
                         self.job_finished(name);
                     }
                 }
-            } else if let Some(job) = self.queue.pop_front() {
+            } else if let Some(job) = self.jobs.queue.pop_front() {
                 let name = job.name();
                 let steps = self.plan(job);
-                self.running = Some(Running {
+                self.jobs.running = Some(Running {
                     name,
                     steps,
                     waiting: None,
@@ -124,7 +146,7 @@ impl ResourceManager {
 
     /// The daemon finished group operation `id`.
     pub(crate) fn op_finished(&mut self, id: OpId, ok: bool, now: u64) {
-        let waiting = self.running.as_ref().and_then(|r| r.waiting);
+        let waiting = self.jobs.running.as_ref().and_then(|r| r.waiting);
         let Some(w) = waiting.filter(|w| w.id == id) else {
             self.log(
                 Level::Error,
@@ -132,7 +154,7 @@ impl ResourceManager {
             );
             return;
         };
-        if let Some(r) = self.running.as_mut() {
+        if let Some(r) = self.jobs.running.as_mut() {
             r.waiting = None;
         }
         let Some(group) = self.groups.get_mut(w.group) else {
@@ -150,7 +172,8 @@ impl ResourceManager {
                 } else {
                     RscSet::FOREIGN
                 };
-                self.failed_start_standby
+                self.standby
+                    .after_failed_start
                     .push((now.saturating_add(FAILED_START_STANDBY_MS), set));
                 self.log(
                     Level::Error,
@@ -178,7 +201,7 @@ impl ResourceManager {
                 if g.held {
                     return;
                 }
-                if self.shutdown_in_progress {
+                if self.shutdown.in_progress {
                     let text = format!(
                         "Not acquiring resource group {}: shutdown in progress.",
                         g.key
@@ -215,14 +238,14 @@ impl ResourceManager {
     }
 
     fn start_op(&mut self, group: usize, key: String, acquire: bool) {
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.jobs.next_id;
+        self.jobs.next_id += 1;
         self.out.push_back(if acquire {
             Output::Acquire { id, key }
         } else {
             Output::Release { id, key }
         });
-        if let Some(r) = self.running.as_mut() {
+        if let Some(r) = self.jobs.running.as_mut() {
             r.waiting = Some(Waiting { id, group, acquire });
         }
     }
@@ -230,10 +253,10 @@ impl ResourceManager {
     /// What the C does when a resource helper exits.
     fn job_finished(&mut self, name: &str) {
         if name == "req_our_resources" || name == "ip-request-resp" {
-            self.local_work_done = true;
+            self.nice.local_work_done = true;
             self.announce_takeover(name);
         } else if !self.nice() && name == "status" && self.dead_count() > 0 {
-            self.foreign_work_done = true;
+            self.nice.foreign_work_done = true;
             self.announce_takeover(name);
         }
         self.shutdown_if_needed();
@@ -246,13 +269,14 @@ impl ResourceManager {
     /// After a peer died: requests nobody else has to answer are granted.
     pub(crate) fn release_answered_requests(&mut self) {
         let done: Vec<String> = self
+            .jobs
             .pending_ip
             .iter()
             .filter(|(_, waiting)| waiting.is_empty())
             .map(|(k, _)| k.clone())
             .collect();
         for key in done {
-            self.pending_ip.remove(&key);
+            self.jobs.pending_ip.remove(&key);
             self.enqueue(Job::TakeGroup { key });
         }
     }
@@ -274,7 +298,7 @@ impl ResourceManager {
                     if self_grant {
                         steps.push_back(send(wire::ip_request_resp(&self.local, &g.key, true)));
                     } else {
-                        self.pending_ip.insert(g.key.clone(), peers.clone());
+                        self.jobs.pending_ip.insert(g.key.clone(), peers.clone());
                         steps.push_back(send(wire::ip_request(&g.key)));
                     }
                 }
@@ -335,13 +359,13 @@ impl ResourceManager {
                     return steps;
                 }
                 if from == self.local {
-                    self.pending_ip.remove(&key);
-                } else if let Some(waiting) = self.pending_ip.get_mut(&key) {
+                    self.jobs.pending_ip.remove(&key);
+                } else if let Some(waiting) = self.jobs.pending_ip.get_mut(&key) {
                     waiting.remove(&from);
                     if !waiting.is_empty() {
                         return steps;
                     }
-                    self.pending_ip.remove(&key);
+                    self.jobs.pending_ip.remove(&key);
                 }
                 if let Some(idx) = self.group_index(&key) {
                     steps.push_back(Step::Acquire(idx));

@@ -16,13 +16,15 @@
 //!   [`poll`](ResourceManager::poll) for [`Output`]s: messages to send,
 //!   one group operation at a time (`Acquire`/`Release`), log lines in the
 //!   C wording, and `ShutdownComplete`.
-//! * [`runner`] — the blocking script runner with the semantics of
-//!   Debian's `/usr/share/heartbeat/ResourceManager` (`takegroup`,
-//!   `givegroup`, `status`), meant to run in a helper process forked by
-//!   the daemon so that the master loop never blocks. `IPaddr`/`IPaddr2`
-//!   resources take a native fast path ([`runner::native_ip`]: netlink and
-//!   gratuitous ARP in-process, about 1 ms instead of the shell agent's
-//!   130 ms) unless [`runner::ScriptEnv::native_ip`] is off.
+//! * the `hb-rsc-runner` crate — the blocking script runner with the
+//!   semantics of Debian's `/usr/share/heartbeat/ResourceManager`
+//!   (`takegroup`, `givegroup`, `status`), meant to run in a helper process
+//!   forked by the daemon so that the master loop never blocks.
+//!   `IPaddr`/`IPaddr2` resources take a native fast path
+//!   (`hb_rsc_runner::native_ip`: netlink and gratuitous ARP in-process,
+//!   about 1 ms instead of the shell agent's 130 ms) unless
+//!   `hb_rsc_runner::ScriptEnv::native_ip` is off. It is a crate of its own
+//!   so that this one stays free of I/O (it depends on no OS crate).
 //!
 //! # The model (docs/protocol.md §9, docs/behaviour.md §5, §12.1)
 //!
@@ -62,7 +64,7 @@
 //! `resource`, `ask_resources`, `ip-request`, `ip-request-resp`,
 //! `shutdone`, `hb_takeover`, `stonith`), `tick` every second (or at
 //! [`ResourceManager::next_deadline`]). For `Acquire`/`Release`, fork a
-//! helper that calls [`runner::run_group`] on the group with that key,
+//! helper that calls `hb_rsc_runner::run_group` on the group with that key,
 //! log its lines, and report `action_done(id, result.ok, now)`. Call
 //! `shutdown_requested` once comm is up; on `ShutdownComplete` start the
 //! final shutdown phases.
@@ -94,15 +96,15 @@
 //!   `hb_standby local|foreign` by the group's home node (the script
 //!   decides by the failed resource's name, which rarely matches).
 //! * Not implemented: STONITH devices (a needed reset is reported as
-//!   `n_stnth`, i.e. no device, and the takeover proceeds), `-R` restarts
-//!   that keep resources, custom rc.d notification scripts.
+//!   `n_stnth`, i.e. no device, and the takeover proceeds), custom rc.d
+//!   notification scripts. `-R` restarts that keep resources: see
+//!   [`ResourceManager::resume`].
 #![deny(missing_docs)]
 
 pub(crate) mod jobs;
 mod manager;
 mod nice;
 mod resume;
-pub mod runner;
 mod set;
 mod standby;
 mod takeover;

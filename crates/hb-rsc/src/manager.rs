@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use hb_config::{AutoFailback, ResourceGroup};
 use hb_proto::Message;
 
-use crate::jobs::{Job, Running};
+use crate::jobs::{Job, JobQueue};
 use crate::set::RscSet;
 use crate::wire::{self, types};
 use crate::Level;
@@ -209,8 +209,77 @@ pub(crate) struct Group {
     pub held: bool,
 }
 
+/// nice_failback bookkeeping (names follow the C globals).
+#[derive(Debug)]
+pub(crate) struct Nice {
+    pub rstate: RState,
+    pub i_hold: RscSet,
+    pub other_holds: RscSet,
+    pub other_stable: bool,
+    pub takeover_in_progress: bool,
+    pub rsc_needs_failback: bool,
+    pub local_work_done: bool,
+    pub foreign_work_done: bool,
+    pub announced: bool,
+    pub local_takeover_time: Option<u64>,
+    pub auto_failback_at: Option<u64>,
+}
+
+impl Nice {
+    fn new() -> Nice {
+        Nice {
+            rstate: RState::Init,
+            i_hold: RscSet::NONE,
+            other_holds: RscSet::NONE,
+            other_stable: false,
+            takeover_in_progress: false,
+            rsc_needs_failback: false,
+            local_work_done: false,
+            foreign_work_done: false,
+            announced: false,
+            local_takeover_time: None,
+            auto_failback_at: None,
+        }
+    }
+}
+
+/// The three-phase standby protocol (C `going_standby`, `standby_running`,
+/// `standby_rsctype`), and the standby offers scheduled after failed starts.
+#[derive(Debug)]
+pub(crate) struct StandbyState {
+    pub state: Standby,
+    pub deadline: Option<u64>,
+    pub rsctype: RscSet,
+    /// When to offer which groups to the peer after a failed start.
+    pub after_failed_start: Vec<(u64, RscSet)>,
+}
+
+impl StandbyState {
+    fn new() -> StandbyState {
+        StandbyState {
+            state: Standby::Not,
+            deadline: None,
+            rsctype: RscSet::ALL,
+            after_failed_start: Vec::new(),
+        }
+    }
+}
+
+/// Where a shutdown stands (C `shutdown_in_progress`, `need_shutdown`, the
+/// give-up having started).
+#[derive(Debug, Default)]
+pub(crate) struct ShutdownState {
+    pub in_progress: bool,
+    pub needed: bool,
+    pub giveup_started: bool,
+}
+
 /// The haresources-mode resource state machine of one node. Pure: no I/O,
 /// no clock; feed it events, drain [`ResourceManager::poll`].
+///
+/// Its state is owned by concern: the node and group tables here, then
+/// [`Nice`] (nice_failback), [`StandbyState`], [`ShutdownState`] and the
+/// job queue ([`JobQueue`]).
 #[derive(Debug)]
 pub struct ResourceManager {
     pub(crate) local: String,
@@ -219,32 +288,10 @@ pub struct ResourceManager {
     pub(crate) nodes: BTreeMap<String, NodeInfo>,
     pub(crate) out: VecDeque<Output>,
     pub(crate) comm_up: bool,
-    // nice_failback bookkeeping (names follow the C globals)
-    pub(crate) rstate: RState,
-    pub(crate) i_hold: RscSet,
-    pub(crate) other_holds: RscSet,
-    pub(crate) other_stable: bool,
-    pub(crate) takeover_in_progress: bool,
-    pub(crate) going_standby: Standby,
-    pub(crate) standby_deadline: Option<u64>,
-    pub(crate) standby_rsctype: RscSet,
-    pub(crate) rsc_needs_failback: bool,
-    pub(crate) local_work_done: bool,
-    pub(crate) foreign_work_done: bool,
-    pub(crate) announced: bool,
-    pub(crate) local_takeover_time: Option<u64>,
-    pub(crate) auto_failback_at: Option<u64>,
-    pub(crate) failed_start_standby: Vec<(u64, RscSet)>,
-    // shutdown
-    pub(crate) shutdown_in_progress: bool,
-    pub(crate) needs_shutdown: bool,
-    pub(crate) giveup_started: bool,
-    // job queue
-    pub(crate) queue: VecDeque<Job>,
-    pub(crate) running: Option<Running>,
-    pub(crate) next_id: OpId,
-    /// Legacy `ip-request`s we sent: key -> peers that have not answered.
-    pub(crate) pending_ip: BTreeMap<String, BTreeSet<String>>,
+    pub(crate) nice: Nice,
+    pub(crate) standby: StandbyState,
+    pub(crate) shutdown: ShutdownState,
+    pub(crate) jobs: JobQueue,
     /// The image of a quick restart: the held groups still run (module `resume`).
     pub(crate) resumed: bool,
 }
@@ -292,28 +339,10 @@ impl ResourceManager {
             nodes,
             out: VecDeque::new(),
             comm_up: false,
-            rstate: RState::Init,
-            i_hold: RscSet::NONE,
-            other_holds: RscSet::NONE,
-            other_stable: false,
-            takeover_in_progress: false,
-            going_standby: Standby::Not,
-            standby_deadline: None,
-            standby_rsctype: RscSet::ALL,
-            rsc_needs_failback: false,
-            local_work_done: false,
-            foreign_work_done: false,
-            announced: false,
-            local_takeover_time: None,
-            auto_failback_at: None,
-            failed_start_standby: Vec::new(),
-            shutdown_in_progress: false,
-            needs_shutdown: false,
-            giveup_started: false,
-            queue: VecDeque::new(),
-            running: None,
-            next_id: 1,
-            pending_ip: BTreeMap::new(),
+            nice: Nice::new(),
+            standby: StandbyState::new(),
+            shutdown: ShutdownState::default(),
+            jobs: JobQueue::new(),
             resumed: false,
         }
     }
@@ -340,7 +369,7 @@ impl ResourceManager {
             self.set_status(n, "active");
         }
         self.set_status(&self.local.clone(), "active");
-        if self.giveup_started {
+        if self.shutdown.giveup_started {
             self.pump();
             return;
         }
@@ -349,11 +378,11 @@ impl ResourceManager {
             return;
         }
         if self.dead_count() == 0 {
-            self.foreign_work_done = true;
+            self.nice.foreign_work_done = true;
         }
         if self.nice() {
             self.emit_send(wire::starting());
-            self.rstate = RState::Starting;
+            self.nice.rstate = RState::Starting;
             // Alone when every peer is dead or itself starting (`up`: it
             // holds nothing before its comm up). A peer that was heard but
             // whose status is unknown (`init`: e.g. only an ack arrived so
@@ -423,7 +452,7 @@ impl ResourceManager {
                     });
                 }
             }
-            types::IP_REQUEST_RESP if !self.shutdown_in_progress => {
+            types::IP_REQUEST_RESP if !self.shutdown.in_progress => {
                 self.enqueue(Job::IpRequestResp {
                     from,
                     dest: msg.get_str("dest").unwrap_or("").to_ascii_lowercase(),
@@ -462,7 +491,7 @@ impl ResourceManager {
     /// until resource activity settles, then releases everything and sends
     /// `shutdone`; [`Output::ShutdownComplete`] follows.
     pub fn shutdown_requested(&mut self, now: u64) {
-        self.shutdown_in_progress = true;
+        self.shutdown.in_progress = true;
         self.giveup_resources();
         self.after_input(now);
     }
@@ -473,20 +502,21 @@ impl ResourceManager {
     pub fn tick(&mut self, now: u64) {
         self.check_standby_timeout(now);
         if self.nice()
-            && self.rstate == RState::RscRcvd
-            && self.local_takeover_time.is_some_and(|t| now > t)
+            && self.nice.rstate == RState::RscRcvd
+            && self.nice.local_takeover_time.is_some_and(|t| now > t)
         {
             self.go_stable_by_timer(now);
         }
-        if self.auto_failback_at.is_some_and(|t| now >= t) {
-            self.auto_failback_at = None;
+        if self.nice.auto_failback_at.is_some_and(|t| now >= t) {
+            self.nice.auto_failback_at = None;
             self.perform_auto_failback(now);
         }
         let (due, later): (Vec<_>, Vec<_>) = self
-            .failed_start_standby
+            .standby
+            .after_failed_start
             .drain(..)
             .partition(|(t, _)| now >= *t);
-        self.failed_start_standby = later;
+        self.standby.after_failed_start = later;
         for (_, set) in due {
             self.request_standby(set.as_str());
         }
@@ -495,12 +525,17 @@ impl ResourceManager {
 
     /// The earliest time at which [`ResourceManager::tick`] has work.
     pub fn next_deadline(&self) -> Option<u64> {
-        let rq = (self.nice() && self.rstate == RState::RscRcvd)
-            .then_some(self.local_takeover_time.map(|t| t.saturating_add(1)))
+        let rq = (self.nice() && self.nice.rstate == RState::RscRcvd)
+            .then_some(self.nice.local_takeover_time.map(|t| t.saturating_add(1)))
             .flatten();
-        [rq, self.standby_deadline, self.auto_failback_at]
+        [rq, self.standby.deadline, self.nice.auto_failback_at]
             .into_iter()
-            .chain(self.failed_start_standby.iter().map(|(t, _)| Some(*t)))
+            .chain(
+                self.standby
+                    .after_failed_start
+                    .iter()
+                    .map(|(t, _)| Some(*t)),
+            )
             .flatten()
             .min()
     }
@@ -509,7 +544,7 @@ impl ResourceManager {
     /// (like the C), so it says `none` or `transition`.
     pub fn rsc_hold(&self) -> RscStatus {
         if self.is_stable() {
-            RscStatus::Held(self.i_hold)
+            RscStatus::Held(self.nice.i_hold)
         } else {
             RscStatus::Transition
         }
@@ -526,20 +561,20 @@ impl ResourceManager {
 
     /// No resource activity: the C `hb_rsc_isstable`.
     pub fn is_stable(&self) -> bool {
-        let idle = self.running.is_none() && self.queue.is_empty();
+        let idle = self.jobs.running.is_none() && self.jobs.queue.is_empty();
         if !self.nice() {
             return idle;
         }
-        if self.shutdown_in_progress && self.rstate == RState::Init {
+        if self.shutdown.in_progress && self.nice.rstate == RState::Init {
             return true;
         }
-        self.other_stable
-            && !self.takeover_in_progress
-            && self.going_standby == Standby::Not
-            && self.standby_deadline.is_none()
+        self.nice.other_stable
+            && !self.nice.takeover_in_progress
+            && self.standby.state == Standby::Not
+            && self.standby.deadline.is_none()
             && idle
             && matches!(
-                self.rstate,
+                self.nice.rstate,
                 RState::Stable | RState::Shutdown | RState::Init
             )
     }

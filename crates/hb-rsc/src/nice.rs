@@ -19,17 +19,17 @@ impl ResourceManager {
     /// nothing in legacy mode.
     pub(crate) fn send_resources_held(&mut self, stable: bool, info: Option<&str>) {
         if self.nice() {
-            self.emit_send(wire::resources_held(self.i_hold, stable, info));
+            self.emit_send(wire::resources_held(self.nice.i_hold, stable, info));
         }
     }
 
     /// `Initial resource acquisition complete (<reason>)`, once, when both
     /// the local and the foreign part of startup are done.
     pub(crate) fn announce_takeover(&mut self, reason: &str) {
-        if self.announced || !self.local_work_done || !self.foreign_work_done {
+        if self.nice.announced || !self.nice.local_work_done || !self.nice.foreign_work_done {
             return;
         }
-        self.announced = true;
+        self.nice.announced = true;
         self.log(
             Level::Info,
             format!("Initial resource acquisition complete ({reason})"),
@@ -39,7 +39,7 @@ impl ResourceManager {
     /// RQSTDELAY expired without a stable peer (or we are alone): go
     /// STABLE and take our own unclaimed groups.
     pub(crate) fn go_stable_by_timer(&mut self, _now: u64) {
-        self.rstate = RState::Stable;
+        self.nice.rstate = RState::Stable;
         self.req_our_resources(false);
         self.log(Level::Info, "local resource transition completed.");
         self.send_resources_held(true, None);
@@ -52,15 +52,15 @@ impl ResourceManager {
         if !self.nice() {
             return;
         }
-        let mut new_state = self.rstate;
+        let mut new_state = self.nice.rstate;
 
         if t == types::STARTING && !from_self {
             let mut both_starting = false;
-            match self.rstate {
+            match self.nice.rstate {
                 RState::RscRcvd | RState::Stable | RState::Shutdown => {}
                 RState::Starting => {
                     new_state = RState::BothStarting;
-                    self.foreign_work_done = true;
+                    self.nice.foreign_work_done = true;
                     self.announce_takeover("HB_R_BOTHSTARTING");
                     both_starting = true;
                 }
@@ -72,11 +72,11 @@ impl ResourceManager {
                     return;
                 }
             }
-            self.other_stable = false;
-            if self.takeover_in_progress {
+            self.nice.other_stable = false;
+            if self.nice.takeover_in_progress {
                 self.log(Level::Warn, "T_STARTING received during takeover.");
             }
-            let stable = self.rstate == RState::Stable;
+            let stable = self.nice.rstate == RState::Stable;
             self.send_resources_held(stable, None);
             if both_starting {
                 // Deliberate difference: the C waits RQSTDELAY here, then
@@ -99,11 +99,11 @@ impl ResourceManager {
             };
             let n = self.decode_set(text);
             let full = msg.get_str("rtype") == Some("full");
-            match self.rstate {
+            match self.nice.rstate {
                 RState::BothStarting | RState::Starting => {
                     new_state = RState::RscRcvd;
                     if !self.auto_failback() {
-                        self.foreign_work_done = true;
+                        self.nice.foreign_work_done = true;
                         self.announce_takeover("T_RESOURCES");
                     }
                 }
@@ -114,28 +114,30 @@ impl ResourceManager {
                 }
             }
             if !from_self {
-                self.other_holds = self.other_holds.updated(full, n);
+                self.nice.other_holds = self.nice.other_holds.updated(full, n);
                 match msg.get_str("isstable") {
-                    Some("1") if !self.other_stable => {
+                    Some("1") if !self.nice.other_stable => {
                         self.log(Level::Info, "remote resource transition completed.");
-                        self.other_stable = true;
-                        let stable = self.rstate == RState::Stable;
+                        self.nice.other_stable = true;
+                        let stable = self.nice.rstate == RState::Stable;
                         self.send_resources_held(stable, None);
                         self.perform_auto_failback(now);
                     }
                     Some("1") => {}
-                    Some(_) => self.other_stable = false,
+                    Some(_) => self.nice.other_stable = false,
                     None => {}
                 }
-                if !matches!(self.rstate, RState::Stable | RState::Shutdown) && self.other_stable {
+                if !matches!(self.nice.rstate, RState::Stable | RState::Shutdown)
+                    && self.nice.other_stable
+                {
                     self.log(Level::Info, "remote resource transition completed.");
                     self.req_our_resources(false);
                     new_state = RState::Stable;
                     self.send_resources_held(true, None);
                     self.perform_auto_failback(now);
-                    self.foreign_work_done = true;
-                    if !self.auto_failback() && self.other_holds.intersects(RscSet::FOREIGN) {
-                        self.local_work_done = true;
+                    self.nice.foreign_work_done = true;
+                    if !self.auto_failback() && self.nice.other_holds.intersects(RscSet::FOREIGN) {
+                        self.nice.local_work_done = true;
                     }
                     self.announce_takeover("T_RESOURCES(them)");
                 }
@@ -146,20 +148,20 @@ impl ResourceManager {
                 // its holdings with it — harmless there only because its
                 // helpers are slow. Partial reports (mach_down) still add.
                 if !full {
-                    self.i_hold = self.i_hold.updated(false, n);
+                    self.nice.i_hold = self.nice.i_hold.updated(false, n);
                 }
-                if self.i_hold.intersects(RscSet::LOCAL) {
-                    self.local_work_done = true;
+                if self.nice.i_hold.intersects(RscSet::LOCAL) {
+                    self.nice.local_work_done = true;
                     self.announce_takeover("T_RESOURCES(us)");
                 }
                 match msg.get_str("info") {
                     Some("mach_down") => {
                         self.log(Level::Info, "mach_down takeover complete.");
-                        self.takeover_in_progress = false;
-                        self.i_hold = self.i_hold.union(RscSet::FOREIGN);
-                        self.rsc_needs_failback = true;
-                        self.other_stable = true;
-                        self.foreign_work_done = true;
+                        self.nice.takeover_in_progress = false;
+                        self.nice.i_hold = self.nice.i_hold.union(RscSet::FOREIGN);
+                        self.nice.rsc_needs_failback = true;
+                        self.nice.other_stable = true;
+                        self.nice.foreign_work_done = true;
                         self.announce_takeover("mach_down");
                     }
                     Some("shutdown") => new_state = RState::Shutdown,
@@ -170,29 +172,29 @@ impl ResourceManager {
 
         if t == types::SHUTDONE {
             if !from_self {
-                self.other_stable = true;
-                self.other_holds = RscSet::NONE;
-                if self.i_hold != RscSet::ALL && !self.shutdown_in_progress {
+                self.nice.other_stable = true;
+                self.nice.other_holds = RscSet::NONE;
+                if self.nice.i_hold != RscSet::ALL && !self.shutdown.in_progress {
                     // The C names the set as the leaving node would; the
                     // groups actually missing are also taken by mach_down
                     // and req_our_resources right after.
-                    let rtype = match self.i_hold {
+                    let rtype = match self.nice.i_hold {
                         RscSet::FOREIGN => RscSet::LOCAL,
                         RscSet::LOCAL => RscSet::FOREIGN,
                         _ => RscSet::ALL,
                     };
-                    self.going_standby = Standby::Done;
+                    self.standby.state = Standby::Done;
                     self.go_standby(Standby::Other, rtype);
                 }
             } else {
                 new_state = RState::Shutdown;
-                self.i_hold = RscSet::NONE;
+                self.nice.i_hold = RscSet::NONE;
             }
         }
 
-        self.rstate = new_state;
-        if self.rstate == RState::RscRcvd && self.local_takeover_time.is_none() {
-            self.local_takeover_time = Some(now.saturating_add(RQSTDELAY_MS));
+        self.nice.rstate = new_state;
+        if self.nice.rstate == RState::RscRcvd && self.nice.local_takeover_time.is_none() {
+            self.nice.local_takeover_time = Some(now.saturating_add(RQSTDELAY_MS));
         }
         self.audit_resources();
     }
@@ -213,20 +215,24 @@ impl ResourceManager {
         if !self.nice() {
             return;
         }
-        if self.i_hold.intersects(RscSet::LOCAL) && self.other_holds.intersects(RscSet::FOREIGN) {
+        if self.nice.i_hold.intersects(RscSet::LOCAL)
+            && self.nice.other_holds.intersects(RscSet::FOREIGN)
+        {
             self.log(Level::Error, "Both machines own our resources!");
         }
-        if self.other_holds.intersects(RscSet::LOCAL) && self.i_hold.intersects(RscSet::FOREIGN) {
+        if self.nice.other_holds.intersects(RscSet::LOCAL)
+            && self.nice.i_hold.intersects(RscSet::FOREIGN)
+        {
             self.log(Level::Error, "Both machines own foreign resources!");
         }
-        if self.is_stable() && !self.shutdown_in_progress && self.rstate != RState::Shutdown {
-            if !self.i_hold.intersects(RscSet::LOCAL)
-                && !self.other_holds.intersects(RscSet::FOREIGN)
+        if self.is_stable() && !self.shutdown.in_progress && self.nice.rstate != RState::Shutdown {
+            if !self.nice.i_hold.intersects(RscSet::LOCAL)
+                && !self.nice.other_holds.intersects(RscSet::FOREIGN)
             {
                 self.log(Level::Error, "No one owns our local resources!");
             }
-            if !self.other_holds.intersects(RscSet::LOCAL)
-                && !self.i_hold.intersects(RscSet::FOREIGN)
+            if !self.nice.other_holds.intersects(RscSet::LOCAL)
+                && !self.nice.i_hold.intersects(RscSet::FOREIGN)
             {
                 self.log(Level::Error, "No one owns foreign resources!");
             }
@@ -236,23 +242,25 @@ impl ResourceManager {
     /// Give the peer its groups back (standby with `foreign`) once we are
     /// stable, not in a standby and the peer is stable; else retry in 1 s.
     pub(crate) fn perform_auto_failback(&mut self, now: u64) {
-        if self.shutdown_in_progress
-            || !self.i_hold.intersects(RscSet::FOREIGN)
-            || !self.rsc_needs_failback
+        if self.shutdown.in_progress
+            || !self.nice.i_hold.intersects(RscSet::FOREIGN)
+            || !self.nice.rsc_needs_failback
             || !self.auto_failback()
         {
-            self.rsc_needs_failback = false;
+            self.nice.rsc_needs_failback = false;
             return;
         }
-        if self.going_standby != Standby::Not || !self.other_stable || self.rstate != RState::Stable
+        if self.standby.state != Standby::Not
+            || !self.nice.other_stable
+            || self.nice.rstate != RState::Stable
         {
             self.log(Level::Debug, "Auto failback delayed.");
-            self.auto_failback_at = Some(now.saturating_add(AUTO_FAILBACK_RETRY_MS));
+            self.nice.auto_failback_at = Some(now.saturating_add(AUTO_FAILBACK_RETRY_MS));
             return;
         }
         self.log(Level::Debug, "Auto failback triggered.");
-        self.standby_rsctype = RscSet::FOREIGN;
+        self.standby.rsctype = RscSet::FOREIGN;
         self.emit_send(wire::ask_resources("foreign", "me"));
-        self.rsc_needs_failback = false;
+        self.nice.rsc_needs_failback = false;
     }
 }

@@ -20,24 +20,24 @@ impl ResourceManager {
                 held.contains(RscSet::FOREIGN)
             };
         }
-        self.i_hold = held;
+        self.nice.i_hold = held;
         self.resumed = true;
     }
 
     /// comm up of a resumed image: stable at once, holdings reported.
     pub(crate) fn comm_up_resumed(&mut self, now: u64) {
-        self.local_work_done = true;
-        self.foreign_work_done = true;
+        self.nice.local_work_done = true;
+        self.nice.foreign_work_done = true;
         self.log(
             Level::Info,
             format!(
                 "Restarted with resources held: {} (nothing acquired or released).",
-                self.i_hold.as_str()
+                self.nice.i_hold.as_str()
             ),
         );
         if self.nice() {
-            self.rstate = RState::Stable;
-            self.other_stable = true;
+            self.nice.rstate = RState::Stable;
+            self.nice.other_stable = true;
             self.send_resources_held(true, Some("restart"));
         }
         self.after_input(now);

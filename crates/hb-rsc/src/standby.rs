@@ -20,10 +20,10 @@ impl ResourceManager {
     /// Cancels a standby whose timer ran out (checked on every message and
     /// every tick).
     pub(crate) fn check_standby_timeout(&mut self, now: u64) {
-        if self.standby_deadline.is_some_and(|d| now >= d) {
-            self.standby_deadline = None;
-            self.other_stable = true;
-            self.going_standby = Standby::Not;
+        if self.standby.deadline.is_some_and(|d| now >= d) {
+            self.standby.deadline = None;
+            self.nice.other_stable = true;
+            self.standby.state = Standby::Not;
             self.log(
                 Level::Warn,
                 "No reply to standby request.  Standby request cancelled.",
@@ -46,7 +46,7 @@ impl ResourceManager {
             );
             return;
         }
-        if self.rstate == RState::Shutdown {
+        if self.nice.rstate == RState::Shutdown {
             self.log(Level::Debug, "standby message ignored during shutdown");
             return;
         }
@@ -61,7 +61,7 @@ impl ResourceManager {
         let info = info.to_string();
         let is = |word: &str| info.eq_ignore_ascii_case(word);
 
-        if let Some(deadline) = self.standby_deadline {
+        if let Some(deadline) = self.standby.deadline {
             if now < deadline && is("me") {
                 let secs = (deadline - now).div_ceil(1000);
                 self.log(
@@ -74,11 +74,11 @@ impl ResourceManager {
             }
         }
 
-        let orig = self.going_standby;
+        let orig = self.standby.state;
         let mut ignored = false;
-        match self.going_standby {
+        match self.standby.state {
             Standby::Not => {
-                if !self.other_stable {
+                if !self.nice.other_stable {
                     self.log(
                         Level::Warn,
                         format!(
@@ -87,24 +87,24 @@ impl ResourceManager {
                     );
                     return;
                 }
-                if self.rstate != RState::Stable {
+                if self.nice.rstate != RState::Stable {
                     self.log(
                         Level::Warn,
                         format!("standby message [{info}] from {from} ignored.  local resources in flux."),
                     );
                     return;
                 }
-                self.standby_rsctype = rtype;
+                self.standby.rsctype = rtype;
                 if is("me") {
-                    self.other_stable = false;
+                    self.nice.other_stable = false;
                     self.log(Level::Info, format!("{from} wants to go standby [{rtype}]"));
                     if from_self {
-                        self.standby_deadline = Some(now.saturating_add(STANDBY_REPLY_TIMEOUT_MS));
-                        self.going_standby = Standby::Me;
+                        self.standby.deadline = Some(now.saturating_add(STANDBY_REPLY_TIMEOUT_MS));
+                        self.standby.state = Standby::Me;
                     } else {
-                        self.going_standby = Standby::Other;
+                        self.standby.state = Standby::Other;
                         self.emit_send(wire::ask_resources(rtype.as_str(), "other"));
-                        self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
+                        self.standby.deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                     }
                 } else {
                     ignored = true;
@@ -112,8 +112,8 @@ impl ResourceManager {
             }
             Standby::Me => {
                 if !from_self {
-                    self.standby_rsctype = rtype;
-                    self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
+                    self.standby.rsctype = rtype;
+                    self.standby.deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                     if is("other") {
                         self.log(
                             Level::Info,
@@ -128,24 +128,24 @@ impl ResourceManager {
                         Level::Info,
                         format!("Local standby process completed [{rtype}]."),
                     );
-                    self.going_standby = Standby::Done;
-                    self.i_hold = self.i_hold.minus(self.standby_rsctype);
-                    self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
+                    self.standby.state = Standby::Done;
+                    self.nice.i_hold = self.nice.i_hold.minus(self.standby.rsctype);
+                    self.standby.deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                 } else {
                     ignored = true;
                 }
             }
             Standby::Other => {
-                self.standby_rsctype = rtype;
+                self.standby.rsctype = rtype;
                 if is("done") {
-                    self.standby_deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
+                    self.standby.deadline = Some(now.saturating_add(STANDBY_RUN_TIMEOUT_MS));
                     if !from_self {
                         self.log(
                             Level::Info,
                             format!("standby: acquire [{rtype}] resources from {from}"),
                         );
                         self.go_standby(Standby::Other, rtype);
-                        self.going_standby = Standby::Done;
+                        self.standby.state = Standby::Done;
                     } else {
                         ignored = true;
                     }
@@ -154,21 +154,21 @@ impl ResourceManager {
                 }
             }
             Standby::Done => {
-                self.standby_rsctype = rtype;
+                self.standby.rsctype = rtype;
                 if info == "done" {
-                    self.standby_deadline = None;
-                    self.going_standby = Standby::Not;
+                    self.standby.deadline = None;
+                    self.standby.state = Standby::Not;
                     if from_self {
                         self.log(
                             Level::Info,
                             format!("Standby resource acquisition done [{rtype}]."),
                         );
                         if self.auto_failback() {
-                            self.local_work_done = true;
+                            self.nice.local_work_done = true;
                             self.announce_takeover("auto_failback");
                         }
                         // what the acquirer gained, in its own terms
-                        self.i_hold = self.i_hold.union(rtype.swapped());
+                        self.nice.i_hold = self.nice.i_hold.union(rtype.swapped());
                     } else {
                         self.log(
                             Level::Info,
@@ -198,14 +198,14 @@ impl ResourceManager {
     /// work is queued.
     pub(crate) fn go_standby(&mut self, who: Standby, set: RscSet) {
         if who == Standby::Me {
-            self.other_stable = false;
-            self.i_hold = self.i_hold.minus(set);
+            self.nice.other_stable = false;
+            self.nice.i_hold = self.nice.i_hold.minus(set);
             self.send_resources_held(false, Some("standby"));
         }
         self.enqueue(Job::GoStandby {
             giveup: who == Standby::Me,
             set,
-            msg_set: self.standby_rsctype,
+            msg_set: self.standby.rsctype,
         });
     }
 }

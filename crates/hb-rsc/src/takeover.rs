@@ -19,7 +19,7 @@ impl ResourceManager {
             return;
         }
         self.set_status(&node, "dead");
-        for waiting in self.pending_ip.values_mut() {
+        for waiting in self.jobs.pending_ip.values_mut() {
             waiting.remove(&node);
         }
         self.release_answered_requests();
@@ -31,29 +31,29 @@ impl ResourceManager {
     }
 
     fn recover_dead_resources(&mut self, node: &str) {
-        if self.going_standby != Standby::Not {
+        if self.standby.state != Standby::Not {
             self.log(Level::Info, "Cancelling pending standby operation");
-            self.going_standby = Standby::Not;
-            self.standby_deadline = None;
-            if !self.other_stable && self.i_hold == RscSet::ALL {
-                self.other_stable = true;
+            self.standby.state = Standby::Not;
+            self.standby.deadline = None;
+            if !self.nice.other_stable && self.nice.i_hold == RscSet::ALL {
+                self.nice.other_stable = true;
             }
         }
-        if self.shutdown_in_progress {
-            match self.rstate {
+        if self.shutdown.in_progress {
+            match self.nice.rstate {
                 RState::Shutdown | RState::Stable => {}
                 _ => self.giveup_resources(),
             }
             return;
         }
-        self.rsc_needs_failback = true;
+        self.nice.rsc_needs_failback = true;
         let (heard, has_resources) = self
             .nodes
             .get(node)
             .map_or((false, true), |n| (n.heard, n.has_resources));
         let need_stonith = !(heard
             && if self.nice() {
-                self.other_holds == RscSet::NONE
+                self.nice.other_holds == RscSet::NONE
             } else {
                 !has_resources
             });
@@ -66,14 +66,14 @@ impl ResourceManager {
             self.log(Level::Info, format!("Dead node {node} gave up resources."));
             self.emit_send(wire::stonith(node, "unneeded"));
             if self.nice() {
-                if self.i_hold == RscSet::ALL {
-                    self.other_stable = true;
+                if self.nice.i_hold == RscSet::ALL {
+                    self.nice.other_stable = true;
                     return;
                 }
-                if !self.i_hold.intersects(RscSet::LOCAL) {
+                if !self.nice.i_hold.intersects(RscSet::LOCAL) {
                     self.req_our_resources(true);
                 }
-                if !self.i_hold.intersects(RscSet::FOREIGN) {
+                if !self.nice.i_hold.intersects(RscSet::FOREIGN) {
                     self.takeover_from_node(node);
                 }
             } else {
@@ -94,8 +94,8 @@ impl ResourceManager {
         if let Some(info) = self.nodes.get_mut(from) {
             info.has_resources = false;
         }
-        self.other_stable = false;
-        self.other_holds = RscSet::NONE;
+        self.nice.other_stable = false;
+        self.nice.other_holds = RscSet::NONE;
         self.log(
             Level::Info,
             format!("Received shutdown notice from '{from}'."),
@@ -108,7 +108,7 @@ impl ResourceManager {
         if !self.nodes.contains_key(node) {
             return;
         }
-        if self.shutdown_in_progress {
+        if self.shutdown.in_progress {
             self.log(
                 Level::Info,
                 "Resource takeover cancelled - shutdown in progress.",
@@ -125,10 +125,10 @@ impl ResourceManager {
         if self.nice() {
             // noted now so that no interim report lets the peer believe
             // it may take its groups while mach_down is still working
-            self.i_hold = self.i_hold.union(RscSet::FOREIGN);
-            self.other_holds = RscSet::NONE;
-            self.other_stable = true;
-            self.takeover_in_progress = true;
+            self.nice.i_hold = self.nice.i_hold.union(RscSet::FOREIGN);
+            self.nice.other_holds = RscSet::NONE;
+            self.nice.other_stable = true;
+            self.nice.takeover_in_progress = true;
         }
         self.req_our_resources(true);
         if let Some(info) = self.nodes.get_mut(node) {
@@ -139,19 +139,19 @@ impl ResourceManager {
     /// Acquire our own groups (`req_our_resources`): with nice_failback
     /// only if neither we nor the peer hold them (unless `anyway`).
     pub(crate) fn req_our_resources(&mut self, anyway: bool) {
-        if self.shutdown_in_progress {
+        if self.shutdown.in_progress {
             return;
         }
         if self.nice() {
-            if (self.other_holds.intersects(RscSet::FOREIGN)
-                || self.i_hold.intersects(RscSet::LOCAL))
+            if (self.nice.other_holds.intersects(RscSet::FOREIGN)
+                || self.nice.i_hold.intersects(RscSet::LOCAL))
                 && !anyway
-                && self.going_standby == Standby::Not
+                && self.standby.state == Standby::Not
             {
                 self.log(Level::Info, "Local Resource acquisition completed. (none)");
                 return;
             }
-            self.i_hold = self.i_hold.union(RscSet::LOCAL);
+            self.nice.i_hold = self.nice.i_hold.union(RscSet::LOCAL);
         }
         let alone = self.up_count() < 2;
         self.enqueue(Job::ReqOurResources { alone });
@@ -161,31 +161,31 @@ impl ResourceManager {
     /// stability, then report `none`, release everything, send `shutdone`.
     pub(crate) fn giveup_resources(&mut self) {
         if !self.is_stable() {
-            if !self.needs_shutdown {
+            if !self.shutdown.needed {
                 self.log(
                     Level::Warn,
                     "Shutdown delayed until current resource activity finishes.",
                 );
-                self.needs_shutdown = true;
+                self.shutdown.needed = true;
             }
             return;
         }
-        self.needs_shutdown = false;
-        self.shutdown_in_progress = true;
-        if self.giveup_started {
+        self.shutdown.needed = false;
+        self.shutdown.in_progress = true;
+        if self.shutdown.giveup_started {
             self.log(Level::Info, "Heartbeat shutdown already underway.");
             return;
         }
-        self.giveup_started = true;
-        self.i_hold = RscSet::NONE;
-        self.rstate = RState::Shutdown;
+        self.shutdown.giveup_started = true;
+        self.nice.i_hold = RscSet::NONE;
+        self.nice.rstate = RState::Shutdown;
         self.send_resources_held(false, Some("shutdown"));
         self.enqueue(Job::GiveupAll);
     }
 
     /// Retries a delayed shutdown.
     pub(crate) fn shutdown_if_needed(&mut self) {
-        if self.needs_shutdown {
+        if self.shutdown.needed {
             self.giveup_resources();
         }
     }

@@ -87,8 +87,7 @@ impl Master {
                 // Stopping what is not running succeeds, so every group is
                 // released, last line first, whatever this node held.
                 for group in groups.iter().rev() {
-                    let r =
-                        hb_rsc::runner::run_group(hb_rsc::runner::GroupOp::Release, group, &env);
+                    let r = hb_rsc_runner::run_group(hb_rsc_runner::GroupOp::Release, group, &env);
                     for (level, line) in &r.log {
                         logging::emit(super::resources::rsc_prio(*level), line);
                     }

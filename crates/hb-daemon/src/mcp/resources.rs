@@ -9,7 +9,7 @@
 //! daemons):
 //!
 //! * `HEARTBEAT_NATIVE_IP` — `IPaddr`/`IPaddr2` resources are handled
-//!   natively (netlink + gratuitous ARP, [`hb_rsc::runner::native_ip`])
+//!   natively (netlink + gratuitous ARP, [`hb_rsc_runner::native_ip`])
 //!   unless this is false (`0`, `no`, `off`, `false`): then their scripts run.
 //! * `HEARTBEAT_RSC_TIMEOUT` — deadline of one resource script call
 //!   (Heartbeat time syntax: `30` = seconds, `500ms`; default 300 s). At the
@@ -113,8 +113,8 @@ pub(super) fn runner_settings(
 impl Master {
     /// How group operations run: the daemon's environment, the debug log,
     /// the native IP path and the script timeout settings.
-    pub(super) fn script_env(&self) -> hb_rsc::runner::ScriptEnv {
-        let mut env = hb_rsc::runner::ScriptEnv::new(&self.paths.confdir);
+    pub(super) fn script_env(&self) -> hb_rsc_runner::ScriptEnv {
+        let mut env = hb_rsc_runner::ScriptEnv::new(&self.paths.confdir);
         env.vars = std::env::vars().collect();
         env.debug_log = self.hacf.debugfile.clone();
         let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
@@ -135,13 +135,13 @@ impl Master {
         if !settings.native_ip {
             return;
         }
-        let targets: Vec<(hb_rsc::runner::native_ip::Agent, String)> = self
+        let targets: Vec<(hb_rsc_runner::native_ip::Agent, String)> = self
             .groups
             .iter()
             .flat_map(|g| g.resources.iter())
             .filter(|r| r.args.len() == 1)
             .filter_map(|r| {
-                hb_rsc::runner::native_ip::Agent::from_script(&r.script)
+                hb_rsc_runner::native_ip::Agent::from_script(&r.script)
                     .map(|a| (a, r.args[0].clone()))
             })
             .collect();
@@ -154,13 +154,13 @@ impl Master {
             let due: Vec<_> = targets
                 .iter()
                 .filter_map(|(agent, arg)| {
-                    hb_rsc::runner::native_ip::reannounce(*agent, arg)
+                    hb_rsc_runner::native_ip::reannounce(*agent, arg)
                         .ok()
                         .flatten()
                 })
                 .collect();
             for a in &due {
-                hb_rsc::runner::native_ip::announce(a);
+                hb_rsc_runner::native_ip::announce(a);
             }
             0
         });
@@ -179,10 +179,10 @@ impl Master {
                 hb_rsc::Output::Send(msg) => self.send_cluster(msg),
                 hb_rsc::Output::Log(level, text) => logging::emit(rsc_prio(level), &text),
                 hb_rsc::Output::Acquire { id, key } => {
-                    self.run_group(id, &key, hb_rsc::runner::GroupOp::Acquire)
+                    self.run_group(id, &key, hb_rsc_runner::GroupOp::Acquire)
                 }
                 hb_rsc::Output::Release { id, key } => {
-                    self.run_group(id, &key, hb_rsc::runner::GroupOp::Release)
+                    self.run_group(id, &key, hb_rsc_runner::GroupOp::Release)
                 }
                 hb_rsc::Output::ShutdownComplete => {
                     self.final_phase_at = Some(self.now() + FINAL_PHASE_DELAY_MS);
@@ -193,7 +193,7 @@ impl Master {
 
     /// Starts or stops a haresources group in a helper process, so the
     /// master loop never waits for a script.
-    pub(super) fn run_group(&mut self, id: OpId, key: &str, op: hb_rsc::runner::GroupOp) {
+    pub(super) fn run_group(&mut self, id: OpId, key: &str, op: hb_rsc_runner::GroupOp) {
         let Some(group) = self.groups.iter().find(|g| g.key() == key).cloned() else {
             hb_log!(Prio::Error, "no resource group with key {key}");
             let now = self.now();
@@ -204,14 +204,14 @@ impl Master {
         };
         let env = self.script_env();
         let title = match op {
-            hb_rsc::runner::GroupOp::Acquire => format!("takegroup {key}"),
-            hb_rsc::runner::GroupOp::Release => format!("givegroup {key}"),
+            hb_rsc_runner::GroupOp::Acquire => format!("takegroup {key}"),
+            hb_rsc_runner::GroupOp::Release => format!("givegroup {key}"),
         };
         let keep = logging::held_fds();
         match spawn::core_child(&title, &keep, None, false, move || {
             let _ = hb_sys::sched::make_normal();
             let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
-            let result = hb_rsc::runner::run_group(op, &group, &env);
+            let result = hb_rsc_runner::run_group(op, &group, &env);
             for (level, line) in &result.log {
                 logging::emit(rsc_prio(*level), line);
             }
@@ -220,7 +220,7 @@ impl Master {
                 // single-threaded helper: forking is sound
                 let _ = hb_sys::fork::fork_child(move || {
                     hb_sys::proctitle::set(&format!("heartbeat: send_arp {}", a.ip));
-                    hb_rsc::runner::native_ip::announce(&a);
+                    hb_rsc_runner::native_ip::announce(&a);
                     0
                 });
             }

@@ -24,6 +24,11 @@
 //! [`run_group`] blocks until done: the daemon runs it in a forked helper so
 //! that its main loop never waits for a script. Log lines come back as data
 //! in ResourceManager's wording.
+//!
+//! This is the I/O half of resource management; the pure state machine
+//! that decides which group to start or stop is `hb-rsc`.
+
+#![deny(missing_docs)]
 
 mod exec;
 pub mod native_ip;
@@ -34,8 +39,8 @@ use std::time::Duration;
 
 use hb_config::{Resource, ResourceGroup};
 
-use crate::Level;
 use exec::{Call, Outcome};
+use hb_rsc::Level;
 
 /// Start or stop a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use hb_config::parse_haresources;
-use hb_rsc::runner::{resource_running, run_group, GroupOp, ScriptEnv};
+use hb_rsc_runner::{resource_running, run_group, GroupOp, ScriptEnv};
 
 const REAL: &str = "/etc/ha.d/resource.d/IPaddr2";
 const IP: &str = "/usr/sbin/ip";

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hb_config::{parse_haresources, Resource, ResourceGroup};
-use hb_rsc::runner::{find_script, resource_running, run_group, GroupOp, ScriptEnv};
 use hb_rsc::Level;
+use hb_rsc_runner::{find_script, resource_running, run_group, GroupOp, ScriptEnv};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hb_config::parse_haresources;
-use hb_rsc::runner::{native_ip, resource_running, run_group, GroupOp, ScriptEnv};
+use hb_rsc_runner::{native_ip, resource_running, run_group, GroupOp, ScriptEnv};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::socket::{
     recvfrom, socket, AddressFamily, LinkAddr, SockFlag, SockProtocol, SockType,
