@@ -73,6 +73,7 @@ pub mod event;
 mod history;
 pub mod membership;
 pub mod node;
+mod node_table;
 mod receive;
 pub mod rng;
 #[cfg(any(test, feature = "sim"))]

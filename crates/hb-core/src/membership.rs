@@ -2,8 +2,9 @@
 //! and `hb_delnode`, carried by the `addnode` / `delnode` messages that every
 //! node processes, its own included.
 
-use crate::cluster::{make_node, Cluster};
+use crate::cluster::Cluster;
 use crate::node::{status, NodeKind};
+use crate::node_table::make_node;
 
 /// Why a node could not be added.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

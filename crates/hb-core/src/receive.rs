@@ -472,7 +472,7 @@ impl Cluster {
                                 return;
                             }
                             slot.last_rexmit = Some(now);
-                            let bytes = crate::cluster::seal_with(
+                            let bytes = crate::node_table::seal_with(
                                 &self.cfg.keys,
                                 &self.cfg.compression,
                                 &slot.msg,
