@@ -172,6 +172,7 @@ fn init_logging() {
             stderr: false,
             syslog_format: true,
             syslog_socket: None,
+            logd: None,
         },
         std::env::var("HA_debug")
             .ok()

@@ -275,11 +275,6 @@ pub fn no_effect(name: &str) -> Option<&'static str> {
             "the quorum server is used only with pacemaker; the value only \
              replaces the cluster name, as in 3.0.6"
         }
-        "use_logd" | "conn_logd_time" => {
-            "this heartbeat does not talk to the logging daemon (ha_logd); it logs \
-             to the logfile/debugfile/logfacility of ha.cf, or to syslog facility \
-             daemon when none is set"
-        }
         "stonith" | "stonith_host" => {
             "STONITH is not implemented yet: a dead node is not fenced before \
              its resources are taken over"

@@ -28,9 +28,16 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
         stderr: false,
         syslog_format: h.syslogmsgfmt,
         syslog_socket: None,
+        // use_logd: through cluster-glue's ha_logd while it runs
+        // (docs/behaviour.md §3.3); the targets above when it does not.
+        logd: h.use_logd.then(|| hb_log::logd::LogdTarget {
+            socket: std::path::PathBuf::from(hb_log::logd::DEBIAN_LOGD_SOCKET),
+            reconnect: std::time::Duration::from_millis(h.conn_logd_time_ms.max(1)),
+            facility: h.logfacility_code.filter(|&c| c > 0).unwrap_or(3 << 3),
+        }),
     };
-    // Nothing configured: the C daemon would try logd and fall back to
-    // direct logging; syslog's daemon facility is the useful equivalent.
+    // Nothing configured: when ha_logd is not reachable the C daemon logs
+    // nowhere useful; syslog's daemon facility is the useful equivalent.
     if t.logfile.is_none() && t.debugfile.is_none() && t.facility.is_none() {
         t.facility = Some(3);
     }

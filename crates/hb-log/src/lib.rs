@@ -20,6 +20,8 @@
 //! never blocks: a line a full syslog cannot take is dropped rather than
 //! stall the master's heartbeats.
 
+pub mod logd;
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -73,6 +75,9 @@ pub struct LogTargets {
     pub syslog_format: bool,
     /// The syslog socket; `None` is `/dev/log`.
     pub syslog_socket: Option<PathBuf>,
+    /// The logging daemon (`use_logd`): lines go there while it takes them,
+    /// else to the targets above.
+    pub logd: Option<logd::LogdTarget>,
 }
 
 /// Where syslog listens when nothing else is said.
@@ -172,6 +177,7 @@ impl OpenLog {
 }
 
 struct Logger {
+    logd: Option<logd::Logd>,
     entity: String,
     host: String,
     debug_level: u32,
@@ -247,6 +253,7 @@ fn now_local() -> LocalTime {
 pub fn init(entity: &str, targets: LogTargets, debug_level: u32) {
     let host = hb_sys::host::nodename();
     let logger = Logger {
+        logd: targets.logd.clone().map(logd::Logd::new),
         entity: entity.to_string(),
         host,
         debug_level,
@@ -356,6 +363,12 @@ pub fn emit(prio: Prio, text: &str) {
     line.push('\n');
     if l.targets.stderr {
         let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+    let entity = l.entity.clone();
+    if let Some(d) = l.logd.as_mut() {
+        if d.send(&entity, severity(prio), text) {
+            return;
+        }
     }
     if prio != Prio::Debug {
         if let Some(f) = l.logfile.as_mut() {
