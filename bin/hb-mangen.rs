@@ -37,7 +37,18 @@ Authentication keys; must not be readable by group or others, see \fBauthkeys\fR
 Resource groups and their preferred nodes, see \fBharesources\fR(5).
 .TP
 \fI/etc/ha.d/harc\fR, \fI/etc/ha.d/rc.d/\fR
-Event hooks run for cluster messages (status changes, ip\-request, hb_takeover and custom types).
+Event hooks: for a peer's status change, a dead node's takeover (\fBst=dead\fR), a link
+status change (\fBifstat\fR), \fBip\-request\fR, \fBip\-request\-resp\fR and every other
+message type no handler claims (\fBhb_takeover\fR, \fBstonith\fR, custom types sent through
+the FIFO), heartbeat runs \fBharc\fR \fItype\fR if \fIrc.d/type\fR exists (rc.d is listed
+once, at the first event), one at a time, in its own process group, with every message
+field as \fBHA_\fR\fIfield\fR plus \fBHA_OSTATUS\fR, \fBHA_NICEFAILBACK\fR and
+\fBHA_LOGD\fR. The packaged hooks only log: heartbeat takes over, answers ip\-request and
+goes standby itself.
+.TP
+\fI/usr/sbin/stonith\fR
+cluster\-glue's STONITH command, run in a helper to reset a dead node (see \fBstonith\fR
+in \fBha.cf\fR(5)).
 .TP
 \fI/etc/ha.d/resource.d/\fR
 Heartbeat\-style resource scripts (wrappers around OCF agents).
@@ -88,6 +99,10 @@ FILE:LINE) and the running configuration stays. \fIharesources\fR changes are no
 .TP
 \fBSIGUSR1\fR, \fBSIGUSR2\fR
 Raise or lower the debug level.
+.SH REBOOTS
+Like 3.0.6, heartbeat reboots the machine (sync, then \fBreboot\fR(2)) when a
+\fBfailfast\fR client dies and when a resource cannot be stopped; see \fBha.cf\fR(5)
+and \fBharesources\fR(5).
 .SH "EXIT STATUS"
 LSB codes: 0 success (also "already running" and "already stopped"), 1 generic failure or stale
 PID file (\fB\-s\fR), 2 invalid usage, 3 not running (\fB\-s\fR), 4 insufficient privilege,

@@ -842,7 +842,7 @@ fn admin_tools_print_the_script_usage_on_bad_arguments() {
 // ------------------------------------------------------------------ shell pieces
 
 #[test]
-fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
+fn harc_runs_the_rc_d_hook_and_hb_takeover_only_logs() {
     let pkgs = packages();
     let tmp = TempDir::new("harc");
     let hadir = tmp.path().join("ha.d");
@@ -865,11 +865,13 @@ fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 
     let harc = pkgs.tree.join("etc/ha.d/harc");
+    // heartbeat-rs goes standby itself on a peer's hb_takeover (docs/behaviour.md §5.6): the
+    // packaged hook only logs the request and never runs hb_standby a second time.
     let cases = [
-        ("all", "peer", "[all]"),
-        ("local", "peer", "[foreign]"),
-        ("foreign", "peer", "[local]"),
-        ("failback", "peer", "[]"),
+        ("all", "peer", ""),
+        ("local", "peer", ""),
+        ("foreign", "peer", ""),
+        ("failback", "peer", ""),
         ("all", "me", ""), // our own request: ignored
     ];
     let debuglog = tmp.path().join("ha-debug");
@@ -892,6 +894,11 @@ fn harc_runs_the_rc_d_hook_and_hb_takeover_maps_the_set() {
         assert_eq!(got.trim(), want, "rsc_hold={hold} src={src}");
         // harc logs what it runs to the debug log, the way 3.0.6's harc does.
         let log = std::fs::read_to_string(&debuglog).unwrap_or_default();
+        assert_eq!(
+            log.contains(&format!("peer asks to take over {hold} resources")),
+            src == "peer",
+            "debug log: {log}"
+        );
         assert!(
             log.contains(&format!(
                 "info: Running {}//rc.d/hb_takeover hb_takeover",

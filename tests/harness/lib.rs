@@ -17,6 +17,7 @@ mod daemon;
 mod demo_config;
 mod error;
 mod fault;
+mod fence;
 mod flood;
 mod lan;
 mod netns_io;
@@ -24,6 +25,7 @@ mod node;
 mod nodefs;
 pub mod pacemaker;
 mod pcap;
+mod pidns;
 mod prereq;
 pub mod probe;
 mod proc;
@@ -39,12 +41,17 @@ pub use daemon::Daemon;
 pub use demo_config::{demo_config, DEMO_VIP};
 pub use error::{Error, Result};
 pub use fault::Direction;
+pub use fence::{
+    fence_calls, install_fence_plugin, set_device_failing, to_instant, FENCE_DEVICE_ID, FENCE_LOG,
+    FENCE_PLUGIN,
+};
 pub use flood::{Flood, FloodReport, MAX_FLOOD};
 pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
 pub use netns_io::{in_netns, udp_socket_in};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use pcap::udp_payloads;
+pub use pidns::REFUSE_HOST_REBOOT_ENV;
 pub use prereq::{
     check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
 };

@@ -49,6 +49,8 @@ struct NodeState {
     daemon: Option<Daemon>,
     /// Launchers still running (daemons that stay in the foreground).
     launchers: Vec<Child>,
+    /// The node's own PID namespace, if it has one ([`Node::isolate_pids`]).
+    pidns: Option<crate::pidns::PidNs>,
 }
 
 /// One machine of a [`crate::Lan`]. Obtained from [`crate::Lan::node`]; torn down with the Lan.
@@ -116,6 +118,11 @@ impl Node {
             .is_ok_and(|s| s.contains(&format!(" {ip}/")))
     }
 
+    /// Inode of the node's network namespace (`/proc/PID/ns/net` of its processes).
+    pub fn netns_inode(&self) -> u64 {
+        self.netns_ino
+    }
+
     /// Name of the node's network namespace (for `ip netns exec`).
     pub fn netns(&self) -> &str {
         &self.netns
@@ -138,15 +145,34 @@ impl Node {
     /// A `Command` that runs `args` inside the node (net + private mount + UTS namespaces,
     /// clean environment, working directory `/`).
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> Command {
+        let init = self.pidns_init();
         let mut script = String::from("set -e; h=$1; r=$2; shift 2; ");
         script.push_str("echo \"$h\" > /proc/sys/kernel/hostname; ");
+        if init.is_some() {
+            // entered into the node's PID namespace: its own /proc
+            script.push_str("mount -t proc proc /proc; ");
+        }
         for dir in PRIVATE_DIRS {
-            script.push_str(&format!("mount --bind \"$r/{dir}\" /{dir}; "));
+            if *dir == nodefs::STONITH_EXTERNAL {
+                script.push_str(&format!(
+                    "if [ -d /{dir} ]; then mount --bind \"$r/{dir}\" /{dir}; fi; "
+                ));
+            } else {
+                script.push_str(&format!("mount --bind \"$r/{dir}\" /{dir}; "));
+            }
         }
         script.push_str(&format!(
-            "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb \"$@\""
+            "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb {}=1 \"$@\"",
+            crate::pidns::REFUSE_HOST_REBOOT_ENV
         ));
-        let mut cmd = Command::new("ip");
+        let mut cmd = match init {
+            Some(pid) => {
+                let mut c = Command::new("nsenter");
+                c.args(["--target", &pid.to_string(), "--pid", "--", "ip"]);
+                c
+            }
+            None => Command::new("ip"),
+        };
         cmd.args(["netns", "exec", &self.netns, "unshare", "--mount", "--uts"])
             .args([
                 "--propagation",
@@ -219,7 +245,9 @@ impl Node {
     }
 
     /// Starts `daemon` inside the node (in its own session, output to
-    /// `/var/log/daemon.out`). Returns once the launcher has daemonised or the pid file exists.
+    /// `/var/log/daemon.out`). For our daemon, the project's `harc` and rc.d hooks
+    /// (`packaging/ha.d`) replace the node's copies of the host's (3.0.6) ones, except files a
+    /// test changed. Returns once the launcher has daemonised or the pid file exists.
     pub fn start(&self, daemon: Daemon) -> Result<()> {
         self.start_wrapped(daemon, &[])
     }
@@ -227,6 +255,9 @@ impl Node {
     /// [`Node::start`] with the daemon run through `wrapper` (a command prefix such as
     /// `["unshare", "--time", "--monotonic", "3600"]`), still inside the node.
     pub fn start_wrapped(&self, daemon: Daemon, wrapper: &[&str]) -> Result<()> {
+        if matches!(daemon, Daemon::Ours(_)) {
+            nodefs::install_packaged_hooks(&self.root)?;
+        }
         let pid_file = self.private(PID_FILE);
         if self.pids().is_empty() {
             // A stale pid file (after kill9) would make the readiness check lie.
@@ -332,7 +363,34 @@ impl Node {
             .trim()
             .parse()
             .ok()?;
+        if self.pidns_init().is_some() {
+            // the pid file holds the PID inside the node's namespace
+            return self
+                .pids()
+                .into_iter()
+                .find(|p| crate::pidns::nspids(*p).and_then(|v| v.last().copied()) == Some(pid));
+        }
         self.pids().contains(&pid).then_some(pid)
+    }
+
+    pub(crate) fn pidns_init(&self) -> Option<u32> {
+        self.state().pidns.as_ref().map(|p| p.init)
+    }
+
+    pub(crate) fn set_pidns(&self, ns: crate::pidns::PidNs) {
+        self.state().pidns = Some(ns);
+    }
+
+    pub(crate) fn poll_pidns(&self) -> Option<std::process::ExitStatus> {
+        let mut state = self.state();
+        let ns = state.pidns.as_mut()?;
+        if ns.ended.is_none() {
+            if let Ok(Some(status)) = ns.launcher.try_wait() {
+                proc::forget(ns.launcher.id());
+                ns.ended = Some(status);
+            }
+        }
+        ns.ended
     }
 
     /// SIGKILLs only the master control process and waits (bounded) until it is gone;
@@ -447,6 +505,13 @@ impl Node {
         let mut state = self.state();
         for mut child in state.launchers.drain(..) {
             proc::stop_child(&mut child);
+        }
+        if let Some(mut ns) = state.pidns.take() {
+            // SIGKILL of the init ends the whole namespace; then reap the launcher
+            if ns.ended.is_none() {
+                proc::signal(ns.init, Signal::SIGKILL);
+                proc::stop_child(&mut ns.launcher);
+            }
         }
         drop(state);
         proc::reap_orphans();

@@ -16,8 +16,19 @@ use crate::prereq::hacluster_ids;
 use crate::proc::run_ok;
 
 /// Host paths that each node sees as its own (relative to `/`), bind-mounted in this order.
-pub(crate) const PRIVATE_DIRS: &[&str] =
-    &["etc/ha.d", "var/lib/heartbeat", "var/log", "run", "tmp"];
+pub(crate) const PRIVATE_DIRS: &[&str] = &[
+    "etc/ha.d",
+    "var/lib/heartbeat",
+    "var/log",
+    "run",
+    "tmp",
+    STONITH_EXTERNAL,
+];
+
+/// Where cluster-glue's `external` STONITH plugin looks for its sub-plugins: private per node
+/// (a copy of the host's) so a test can install a fencing plugin in one node only. Mounted only
+/// when the host has the directory (cluster-glue installed).
+pub(crate) const STONITH_EXTERNAL: &str = "usr/lib/stonith/plugins/external";
 
 /// Config files that must never leak from the host's /etc/ha.d into a node.
 const HOST_CONFIG: &[&str] = &["ha.cf", "authkeys", "haresources"];
@@ -62,6 +73,18 @@ pub(crate) fn create(root: &Path) -> Result<()> {
             std::fs::remove_file(&path).map_err(io_err("remove", path))?;
         }
     }
+    let plugins = root.join(STONITH_EXTERNAL);
+    mkdir(&plugins, 0o755)?;
+    let host_plugins = Path::new("/").join(STONITH_EXTERNAL);
+    if host_plugins.is_dir() {
+        run_ok(
+            Command::new("cp")
+                .arg("-a")
+                .arg(format!("{}/.", host_plugins.display()))
+                .arg(&plugins),
+            Duration::from_secs(30),
+        )?;
+    }
     copy_dir_skeleton(
         Path::new("/var/lib/heartbeat"),
         &root.join("var/lib/heartbeat"),
@@ -69,6 +92,39 @@ pub(crate) fn create(root: &Path) -> Result<()> {
     mkdir(&root.join("run"), 0o755)?;
     mkdir(&root.join("tmp"), 0o1777)?;
     reset_volatile(root)
+}
+
+/// The project's packaged `harc` and rc.d hooks (`packaging/ha.d`), which our daemon runs.
+fn packaged_ha_d() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/ha.d")
+}
+
+/// Installs the packaged `harc` and `rc.d/*` into the node's `/etc/ha.d` (what our package
+/// ships), replacing only files that are still the host's copies or missing: a hook a test
+/// wrote stays.
+pub(crate) fn install_packaged_hooks(root: &Path) -> Result<()> {
+    let src = packaged_ha_d();
+    let mut files = vec![PathBuf::from("harc")];
+    let rcd = src.join("rc.d");
+    for entry in std::fs::read_dir(&rcd).map_err(io_err("read directory", &rcd))? {
+        let entry = entry.map_err(io_err("read directory", &rcd))?;
+        files.push(Path::new("rc.d").join(entry.file_name()));
+    }
+    for rel in files {
+        let dest = root.join("etc/ha.d").join(&rel);
+        let host = Path::new("/etc/ha.d").join(&rel);
+        let untouched = match (std::fs::read(&dest), std::fs::read(&host)) {
+            (Err(_), _) => true,
+            (Ok(d), Ok(h)) => d == h,
+            (Ok(_), Err(_)) => false,
+        };
+        if untouched {
+            let text =
+                std::fs::read_to_string(src.join(&rel)).map_err(io_err("read", src.join(&rel)))?;
+            write_file(&dest, &text, 0o755)?;
+        }
+    }
+    Ok(())
 }
 
 /// Recreates directories (not files: never hb_uuid or caches) with the same mode and owner.

@@ -731,15 +731,7 @@ impl<'a> Builder<'a> {
                     ),
                 }
             }
-            "stonith" => match stonith::parse_stonith(rest, line).and_then(|s| {
-                if self.sys.is_readable_file(&s.config_file) {
-                    Ok(s)
-                } else {
-                    Err(crate::error::StonithProblem::UnreadableConfigFile {
-                        file: s.config_file,
-                    })
-                }
-            }) {
+            "stonith" => match stonith::parse_stonith(rest, line) {
                 Ok(s) => self.cfg.stonith.push(s),
                 Err(problem) => self.error(
                     line,

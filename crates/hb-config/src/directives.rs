@@ -275,10 +275,6 @@ pub fn no_effect(name: &str) -> Option<&'static str> {
             "the quorum server is used only with pacemaker; the value only \
              replaces the cluster name, as in 3.0.6"
         }
-        "stonith" | "stonith_host" => {
-            "STONITH is not implemented yet: a dead node is not fenced before \
-             its resources are taken over"
-        }
         _ => return None,
     })
 }

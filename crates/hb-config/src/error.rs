@@ -563,11 +563,30 @@ pub enum StonithProblem {
     /// `stonith <type>` without the config file.
     #[error("invalid stonith config file []: expected `stonith <type> <configfile>`")]
     MissingConfigFile,
-    /// The `stonith` configuration file cannot be read (3.0.6 reads it
-    /// while parsing).
-    #[error("invalid stonith config file [{file}]: cannot open it for reading")]
-    UnreadableConfigFile {
-        /// The path as written.
-        file: String,
+    /// cluster-glue does not know the device type.
+    #[error(
+        "Invalid Stonith type [{stonith_type}]: `stonith -L` lists the installed device types"
+    )]
+    UnknownType {
+        /// The type as written.
+        stonith_type: String,
+    },
+    /// Fewer parameters than the device type has configuration names.
+    #[error("Invalid Stonith configuration parameter {detail}")]
+    BadParameters {
+        /// `[<parameters as written>]: <what the type expects>`.
+        detail: String,
+    },
+    /// The configuration file of a `stonith` line cannot be read.
+    #[error("Invalid Stonith config file {detail}")]
+    BadConfigFile {
+        /// `[<path>]: <why it cannot be used>`.
+        detail: String,
+    },
+    /// cluster-glue's `stonith` command is missing.
+    #[error("cannot check the device: {command} is missing (install cluster-glue)")]
+    NoStonithCommand {
+        /// The command path.
+        command: String,
     },
 }

@@ -45,6 +45,8 @@ pub use hb_proto::auth::Method;
 pub use load::{load, load_authkeys, Loaded, AUTHKEYS, HACF, HARESOURCES};
 pub use media::Medium;
 pub use respawn::Respawn;
-pub use stonith::{Stonith, StonithHost};
+pub use stonith::{
+    check_devices, effective_device, Device, DeviceConfig, DeviceLookup, Stonith, StonithHost,
+};
 pub use system::{FakeSystem, RealSystem, SystemLookup};
 pub use value::{facility_code, parse_bool, parse_time_ms};

@@ -42,11 +42,6 @@ pub trait SystemLookup {
     fn path_exists(&self, _path: &str) -> bool {
         true
     }
-    /// Whether `path` is a file that can be opened for reading (the
-    /// `stonith` configuration file, which 3.0.6 reads while parsing).
-    fn is_readable_file(&self, _path: &str) -> bool {
-        true
-    }
 }
 
 /// The real host: passwd/group databases, the file system, `/etc/services`,
@@ -109,10 +104,6 @@ impl SystemLookup for RealSystem {
 
     fn path_exists(&self, path: &str) -> bool {
         std::path::Path::new(path).exists()
-    }
-
-    fn is_readable_file(&self, path: &str) -> bool {
-        std::fs::File::open(path).is_ok_and(|f| f.metadata().is_ok_and(|m| m.is_file()))
     }
 }
 
@@ -228,9 +219,6 @@ impl SystemLookup for FakeSystem {
         path.starts_with('/')
     }
     fn path_exists(&self, path: &str) -> bool {
-        !self.absent.contains(path)
-    }
-    fn is_readable_file(&self, path: &str) -> bool {
         !self.absent.contains(path)
     }
 }

@@ -9,7 +9,14 @@ use crate::paths::{local_node_name, Paths};
 /// Loads and validates the whole configuration the way a start would.
 pub fn load_config(paths: &Paths) -> Result<hb_config::Loaded, Vec<hb_config::ConfigError>> {
     let node = local_node_name(&paths.nodeinfo(), &hb_sys::host::nodename());
-    hb_config::load(&paths.confdir, &node, &hb_config::RealSystem)
+    let loaded = hb_config::load(&paths.confdir, &node, &hb_config::RealSystem)?;
+    // STONITH devices are checked against cluster-glue (docs/behaviour.md §3.3)
+    let errors = crate::stonith_cmd::check(&paths.confdir.join(hb_config::HACF), &loaded.hacf);
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reads and checks authkeys into a key ring (also used on SIGHUP).

@@ -30,5 +30,6 @@ pub mod sdnotify;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;
+pub mod stonith_cmd;
 pub mod uuid_name;
 pub mod version;

@@ -94,7 +94,9 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     if let Some(f) = &h.logfacility {
         std::env::set_var("HA_LOGFACILITY", f);
     }
-    for (name, value) in &h.params {
+    // `hbversion` is set after the C exported its parameters: 3.0.6's
+    // children (rc.d hooks, clients) have no HA_hbversion (tests/rcd.rs)
+    for (name, value) in h.params.iter().filter(|(n, _)| n != "hbversion") {
         std::env::set_var(format!("HA_{name}"), value);
     }
     for (name, value) in &h.env {
@@ -173,7 +175,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         u32::from(args.debug),
     );
     let node = local_node_name(&paths.nodeinfo(), &hb_sys::host::nodename());
-    let loaded = match hb_config::load(&paths.confdir, &node, &hb_config::RealSystem) {
+    let loaded = match crate::config_load::load_config(paths) {
         Ok(l) => l,
         Err(errors) => {
             for e in &errors {

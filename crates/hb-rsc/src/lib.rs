@@ -95,21 +95,25 @@
 //! * A group whose start failed is offered to the peer 30 s later with
 //!   `hb_standby local|foreign` by the group's home node (the script
 //!   decides by the failed resource's name, which rarely matches).
-//! * Not implemented: STONITH devices (a needed reset is reported as
-//!   `n_stnth`, i.e. no device, and the takeover proceeds), custom rc.d
-//!   notification scripts. `-R` restarts that keep resources: see
+//! * STONITH: [`Output::Reset`] / [`ResourceManager::reset_done`] (module
+//!   `fencing`): a dead node that may hold groups is reset first, its groups
+//!   are taken only after the reset succeeded, a failing device is retried
+//!   every 5 s. `-R` restarts that keep resources: see
 //!   [`ResourceManager::resume`].
 #![deny(missing_docs)]
 
+mod fencing;
 pub(crate) mod jobs;
 mod manager;
 mod nice;
+pub mod notify;
 mod resume;
 mod set;
 mod standby;
 mod takeover;
 pub mod wire;
 
+pub use fencing::{ResetOutcome, STONITH_CHECK_INTERVAL_MS, STONITH_RETRY_MS};
 pub use manager::{
     GroupSpec, LocalCommand, Mode, OpId, Output, ResourceManager, RscConfig, RscStatus, StandbyArg,
     AUTO_FAILBACK_RETRY_MS, FAILED_START_STANDBY_MS, RQSTDELAY_MS, STANDBY_REPLY_TIMEOUT_MS,

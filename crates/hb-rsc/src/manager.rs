@@ -95,6 +95,22 @@ pub enum Output {
     /// Every group is released and `shutdone` was sent: the daemon may
     /// enter its final shutdown phases (after 1 s, like the C).
     ShutdownComplete,
+    /// Reset this node with the STONITH device (in a helper process); report
+    /// with [`ResourceManager::reset_done`]. Its groups wait for that.
+    Reset {
+        /// The node to reset.
+        node: String,
+    },
+    /// Check the STONITH device's status (in a helper process); report with
+    /// [`ResourceManager::device_check_done`].
+    CheckDevice,
+    /// The groups of this dead or departed node are being taken over: the
+    /// C queues a synthetic `t=status st=dead` message for rc.d here
+    /// ([`crate::notify::dead_node_message`]).
+    TakingOver {
+        /// The node.
+        node: String,
+    },
 }
 
 /// Argument of `hb_standby` / `hb_takeover`.
@@ -294,6 +310,7 @@ pub struct ResourceManager {
     pub(crate) jobs: JobQueue,
     /// The image of a quick restart: the held groups still run (module `resume`).
     pub(crate) resumed: bool,
+    pub(crate) fencing: crate::fencing::Fencing,
 }
 
 impl ResourceManager {
@@ -344,6 +361,7 @@ impl ResourceManager {
             shutdown: ShutdownState::default(),
             jobs: JobQueue::new(),
             resumed: false,
+            fencing: crate::fencing::Fencing::default(),
         }
     }
 
@@ -380,6 +398,7 @@ impl ResourceManager {
         if self.dead_count() == 0 {
             self.nice.foreign_work_done = true;
         }
+        self.fencing_comm_up();
         if self.nice() {
             self.emit_send(wire::starting());
             self.nice.rstate = RState::Starting;
@@ -501,6 +520,7 @@ impl ResourceManager {
     /// (or at [`ResourceManager::next_deadline`]).
     pub fn tick(&mut self, now: u64) {
         self.check_standby_timeout(now);
+        self.fencing_tick(now);
         if self.nice()
             && self.nice.rstate == RState::RscRcvd
             && self.nice.local_takeover_time.is_some_and(|t| now > t)
@@ -528,16 +548,21 @@ impl ResourceManager {
         let rq = (self.nice() && self.nice.rstate == RState::RscRcvd)
             .then_some(self.nice.local_takeover_time.map(|t| t.saturating_add(1)))
             .flatten();
-        [rq, self.standby.deadline, self.nice.auto_failback_at]
-            .into_iter()
-            .chain(
-                self.standby
-                    .after_failed_start
-                    .iter()
-                    .map(|(t, _)| Some(*t)),
-            )
-            .flatten()
-            .min()
+        [
+            rq,
+            self.standby.deadline,
+            self.nice.auto_failback_at,
+            self.fencing_deadline(),
+        ]
+        .into_iter()
+        .chain(
+            self.standby
+                .after_failed_start
+                .iter()
+                .map(|(t, _)| Some(*t)),
+        )
+        .flatten()
+        .min()
     }
 
     /// The API `getrsc` answer. Legacy mode never updates the held set

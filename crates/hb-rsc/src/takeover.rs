@@ -11,8 +11,10 @@ use crate::Level;
 impl ResourceManager {
     /// Normal node `node` was declared dead (the C
     /// `hb_rsc_recover_dead_resources`): decide whether a reset is needed,
-    /// send `stonith`, take its groups. No STONITH device support: a
-    /// needed reset is reported as `n_stnth` and the takeover proceeds.
+    /// send `stonith`, take its groups. A needed reset goes through the
+    /// STONITH device when one is configured ([`Output::Reset`](crate::Output::Reset); the takeover
+    /// waits for [`ResourceManager::reset_done`]), otherwise it is reported
+    /// as `n_stnth` and the takeover proceeds.
     pub fn node_dead(&mut self, node: &str, now: u64) {
         let node = node.to_ascii_lowercase();
         if node == self.local || !self.nodes.contains_key(&node) {
@@ -58,6 +60,10 @@ impl ResourceManager {
                 !has_resources
             });
         if need_stonith {
+            if self.start_reset(node) {
+                // the takeover follows a successful reset (reset_done)
+                return;
+            }
             self.emit_send(wire::stonith(node, "n_stnth"));
             self.log(Level::Warn, "No STONITH device configured.");
             self.log(Level::Warn, "Shared disks are not protected.");
@@ -119,6 +125,9 @@ impl ResourceManager {
             Level::Info,
             format!("Resources being acquired from {node}."),
         );
+        self.out.push_back(crate::Output::TakingOver {
+            node: node.to_string(),
+        });
         self.enqueue(Job::MachDown {
             node: node.to_string(),
         });

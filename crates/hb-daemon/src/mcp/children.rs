@@ -247,6 +247,32 @@ impl Master {
         v
     }
 
+    /// A resource would not stop and still runs (docs/behaviour.md §5.3):
+    /// like ResourceManager, kill heartbeat ungracefully and reboot at once,
+    /// so the peer may take the group.
+    pub(super) fn reboot_after_stop_failure(&mut self) {
+        hb_log!(Prio::Crit, "Killing heartbeat ungracefully!");
+        let e = hb_sys::daemon::reboot_now(std::time::Duration::ZERO);
+        self.reboot_failed(&e);
+    }
+
+    /// The reboot was refused: never keep running with a resource that
+    /// must not be running here — kill every child and exit, so the peers
+    /// see this node die.
+    fn reboot_failed(&mut self, e: &hb_sys::SysError) {
+        hb_log!(Prio::Emerg, "ALL REBOOT OPTIONS FAILED: {e}");
+        for pid in self.core_pids() {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        for c in &self.clients {
+            if let Some(pid) = c.state.pid {
+                let _ =
+                    nix::sys::signal::killpg(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+        std::process::exit(1);
+    }
+
     pub(super) fn reap(&mut self) {
         loop {
             let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
@@ -264,11 +290,15 @@ impl Master {
 
     pub(super) fn child_died(&mut self, pid: Pid, status: WaitStatus) {
         let shutting_down = self.shutdown != Shutdown::Running;
+        if self.stonith_helper_died(pid, status) || self.notification_died(pid) {
+            return;
+        }
         // Resource helpers.
         if let Some(id) = self.helpers.remove(&pid) {
             let ok = matches!(status, WaitStatus::Exited(_, 0));
             if matches!(status, WaitStatus::Exited(_, 2)) {
-                hb_log!(Prio::Crit, "Resource STOP failure. Reboot required!");
+                // the helper logged `Resource STOP failure. Reboot required!`
+                self.reboot_after_stop_failure();
             }
             if let WaitStatus::Signaled(..) = status {
                 if let Some((prio, text)) = exit_status::describe("resource helper", status) {
@@ -280,6 +310,7 @@ impl Master {
                 r.action_done(id, ok, now);
             }
             self.drain_rsc();
+            self.run_next_notification();
             return;
         }
         // Respawned clients.
@@ -424,8 +455,9 @@ impl Master {
             ),
             Decision::Reboot => {
                 hb_log!(Prio::Emerg, "Rebooting system.  Reason: {cmd}");
-                let e = hb_sys::daemon::reboot_now();
-                hb_log!(Prio::Emerg, "reboot failed: {e}");
+                let delay = std::time::Duration::from_millis(self.hacf.keepalive_ms);
+                let e = hb_sys::daemon::reboot_now(delay);
+                self.reboot_failed(&e);
             }
             Decision::Nothing => {}
         }

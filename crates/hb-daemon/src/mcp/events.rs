@@ -94,6 +94,8 @@ impl Master {
                 m.set_str("st", "dead");
                 if ping {
                     m.set_str("info", "ping");
+                    // the C's takeover_from_node for a ping node: rc.d only
+                    self.notify_world(hb_rsc::notify::dead_node_message(node, Self::wall(), true));
                 }
                 self.deliver_to_clients(&m);
             }
@@ -105,6 +107,7 @@ impl Master {
                     ("st", if *up { "up" } else { "dead" }),
                 ]);
                 self.deliver_to_clients(&m);
+                self.notify_world(m);
             }
             _ => {}
         }
@@ -187,6 +190,7 @@ impl Master {
             }
             self.drain_rsc();
         }
+        self.notify_delivered(&msg);
         self.deliver_to_clients(&msg);
     }
 

@@ -40,11 +40,13 @@ mod clients_api;
 mod drops;
 mod events;
 mod membership;
+mod notify;
 mod quick_restart;
 mod resources;
 mod shutdown;
 mod signals;
 mod slots;
+mod stonith;
 
 /// Everything the master is built from, prepared by [`crate::startup`].
 pub struct Setup {
@@ -94,6 +96,14 @@ pub struct Master {
     groups: Vec<ResourceGroup>,
     /// Running group operations: helper pid → operation.
     helpers: HashMap<Pid, OpId>,
+    /// The STONITH device (`stonith`/`stonith_host`), if any.
+    stonith_device: Option<hb_config::Device>,
+    /// Running STONITH helpers.
+    stonith_running: HashMap<Pid, crate::stonith_cmd::StonithJob>,
+    /// rc.d notifications (harc) waiting.
+    notes: hb_rsc::notify::Notifier,
+    /// The running notification (`harc`).
+    notify_pid: Option<Pid>,
     /// When the final shutdown phase starts (after the resources are released).
     final_phase_at: Option<u64>,
     /// Rate limit of the log lines about rejected packets.
@@ -149,8 +159,9 @@ impl Master {
             .collect();
         let reload = crate::reload::Watcher::new(&paths);
         let api = crate::api::Endpoint::new(&hacf);
+        let stonith_device = hb_config::effective_device(&hacf.stonith, &hacf.stonith_host, &node);
         let rsc = groups.as_ref().map(|g| {
-            ResourceManager::new(hb_rsc::RscConfig {
+            let mut rm = ResourceManager::new(hb_rsc::RscConfig {
                 local: node.clone(),
                 nodes: {
                     // Nodes deleted with hb_delnode are out (docs/behaviour.md §14.4).
@@ -163,7 +174,11 @@ impl Master {
                 },
                 groups: g.iter().map(hb_rsc::GroupSpec::from).collect(),
                 mode: hacf.auto_failback,
-            })
+            });
+            if stonith_device.is_some() {
+                rm.enable_stonith();
+            }
+            rm
         });
         let drops = drops::DropReport::new(
             u64::try_from(start.elapsed().as_millis()).unwrap_or(0),
@@ -177,6 +192,10 @@ impl Master {
             rsc,
             groups: groups.unwrap_or_default(),
             helpers: HashMap::new(),
+            stonith_device,
+            stonith_running: HashMap::new(),
+            notes: hb_rsc::notify::Notifier::new(),
+            notify_pid: None,
             final_phase_at: None,
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,

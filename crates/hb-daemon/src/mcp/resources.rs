@@ -122,6 +122,22 @@ impl Master {
             hb_log!(Prio::Warn, "{p}");
         }
         env.native_ip = settings.native_ip;
+        // ResourceManager's HA_STOPRETRYMAX (an ha.cf `env STOPRETRYMAX=n`
+        // line exports it as HA_STOPRETRYMAX, docs/behaviour.md §5.7)
+        let retries = std::env::var("HA_STOPRETRYMAX").ok().or_else(|| {
+            self.hacf
+                .env
+                .iter()
+                .rev()
+                .find(|(k, _)| k == "STOPRETRYMAX")
+                .map(|(_, v)| v.clone())
+        });
+        if let Some(v) = retries {
+            match v.trim().parse() {
+                Ok(n) => env.stop_retries = n,
+                Err(_) => hb_log!(Prio::Warn, "HA_STOPRETRYMAX={v:?} is not a number: 10 kept"),
+            }
+        }
         if let Some(t) = settings.timeout {
             env.timeout = t;
         }
@@ -186,6 +202,12 @@ impl Master {
                 }
                 hb_rsc::Output::ShutdownComplete => {
                     self.final_phase_at = Some(self.now() + FINAL_PHASE_DELAY_MS);
+                }
+                hb_rsc::Output::Reset { node } => self.start_reset(&node),
+                hb_rsc::Output::CheckDevice => self.check_device(),
+                hb_rsc::Output::TakingOver { node } => {
+                    let m = hb_rsc::notify::dead_node_message(&node, Self::wall(), false);
+                    self.notify_world(m);
                 }
             }
         }

@@ -284,6 +284,8 @@ impl Sim {
                 }
                 Output::Log(level, text) => node.logs.push((level, text)),
                 Output::ShutdownComplete => node.shutdown_complete = true,
+                // the simulated nodes have no STONITH device
+                Output::Reset { .. } | Output::CheckDevice | Output::TakingOver { .. } => {}
             }
         }
     }
