@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use hb_tests::{require_root, wait_for, Daemon, Lan, Result, Signal};
 
-const SETUP: &str = "set -e; /usr/lib/heartbeat/ha_logd -c /etc/ha.d/logd.cf -d; exec \"$@\"";
+/// Starts ha_logd, waits (at most 5 s) until it listens, then runs our daemon.
+const SETUP: &str = "set -e; /usr/lib/heartbeat/ha_logd -c /etc/ha.d/logd.cf -d; i=0; \
+     while [ ! -S /var/lib/heartbeat/log_daemon ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; \
+     exec \"$@\"";
 
 #[test]
 fn use_logd_goes_through_ha_logd_and_falls_back_to_the_log_file() -> Result<()> {
@@ -27,11 +30,12 @@ fn use_logd_goes_through_ha_logd_and_falls_back_to_the_log_file() -> Result<()> 
     a.start_wrapped(Daemon::ours()?, &["sh", "-c", SETUP, "setup"])?;
     let logd_log = a.host_path("/var/log/logd.log")?;
     let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    // A line of the master control process itself (the launcher's lines come first).
     wait_for(
-        "heartbeat lines in ha_logd's log file",
+        "the master's lines in ha_logd's log file",
         Duration::from_secs(30),
         Duration::from_millis(200),
-        || read(&logd_log).contains("heartbeat: ["),
+        || read(&logd_log).contains("Local status now set to: 'up'"),
         || read(&logd_log),
     )?;
     let master = a
@@ -39,13 +43,15 @@ fn use_logd_goes_through_ha_logd_and_falls_back_to_the_log_file() -> Result<()> 
         .ok_or_else(|| hb_tests::Error::Invalid("no master".into()))?;
 
     // With ha_logd running, a new line goes there and not to the file.
-    a.signal(master, Signal::SIGHUP)?;
     wait_for(
         "'Configuration unchanged.' via ha_logd",
         Duration::from_secs(10),
-        Duration::from_millis(100),
-        || read(&logd_log).contains("Configuration unchanged."),
-        || read(&logd_log),
+        Duration::from_millis(300),
+        || {
+            let _ = a.signal(master, Signal::SIGHUP);
+            read(&logd_log).contains("Configuration unchanged.")
+        },
+        || format!("{}\nha-log:\n{}", read(&logd_log), a.log_text()),
     )?;
     assert!(
         !a.log_text().contains("Configuration unchanged."),
