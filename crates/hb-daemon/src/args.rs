@@ -30,10 +30,11 @@ pub struct Args {
     /// Do not manage resources (haresources ignored).
     #[arg(short = 'M')]
     pub no_resources: bool,
-    /// Validate the configuration and tell the running daemon to reread it.
+    /// Validate the configuration and tell the running daemon to reread it (a changed ha.cf is
+    /// applied by a re-exec that keeps the resources).
     #[arg(short = 'r')]
     pub reload: bool,
-    /// Internal: this is the re-exec'd image of a quick restart (same pid; no fork).
+    /// Internal: this is the re-exec'd image of a quick restart (same pid, resources kept).
     #[arg(short = 'R')]
     pub restarted: bool,
     /// Internal, with -R: resources currently held (none, local, foreign, all).
@@ -42,7 +43,7 @@ pub struct Args {
     /// Report whether the daemon is running (exit 0 running, 1 stale pid file, 3 stopped).
     #[arg(short = 's')]
     pub status: bool,
-    /// Print the configuration after validating it (directives with values, nodes, media), as 3.0.6 does.
+    /// Print the configuration after validating it.
     #[arg(short = 'v')]
     pub verbose: bool,
     /// Do not use realtime scheduling or lock memory.

@@ -9,53 +9,16 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 static ARGS: OnceLock<Vec<OsString>> = OnceLock::new();
-static QUICK: OnceLock<String> = OnceLock::new();
-
-/// Records that the shutdown under way is a quick restart holding `held`
-/// (`none`, `local`, `foreign`, `all`).
-pub fn set_quick_restart(held: &str) {
-    let _ = QUICK.set(held.to_string());
-}
-
-/// The held set of a quick restart under way, if it is one.
-pub fn quick_restart() -> Option<&'static str> {
-    QUICK.get().map(String::as_str)
-}
-
-/// Replaces this process with the image of a quick restart:
-/// `<same binary> <same options> -R -C <held>` (docs/behaviour.md §1.9.3).
-/// Returns only if the exec failed.
-pub fn exec_quick(held: &str) -> std::io::Error {
-    let _ = hb_sys::signals::unblock_all();
-    let args = ARGS.get().cloned().unwrap_or_default();
-    let exe = std::env::current_exe().unwrap_or_else(|_| "/usr/libexec/heartbeat/heartbeat".into());
-    let mut cmd = std::process::Command::new(exe);
-    if let Some((argv0, rest)) = args.split_first() {
-        cmd.arg0(argv0);
-        let mut skip = false;
-        for a in rest {
-            if skip {
-                skip = false;
-                continue;
-            }
-            match a.to_str() {
-                Some("-R") => {}
-                Some("-C") => skip = true,
-                Some(s) if s.starts_with("-C") => {}
-                _ => {
-                    cmd.arg(a);
-                }
-            }
-        }
-    }
-    cmd.args(["-R", "-C", held]);
-    cmd.exec()
-}
 
 /// Remembers the command line; call first thing in `main` (process titles
 /// later overwrite the memory `std::env::args` reads).
 pub fn remember_args() {
     let _ = ARGS.set(std::env::args_os().collect());
+}
+
+/// The command line remembered by [`remember_args`].
+pub fn original_args() -> &'static [OsString] {
+    ARGS.get().map_or(&[], Vec::as_slice)
 }
 
 /// How long to stay down before the new image starts: long enough for every

@@ -146,7 +146,9 @@ fn check_state_dir(dir: &Path) -> std::io::Result<()> {
     result
 }
 
-fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
+/// `restarted`: the re-exec'd image of a quick restart, whose resources'
+/// scratch directory must survive (docs/behaviour.md §1.9.3).
+fn prepare_dirs(paths: &Paths, restarted: bool) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true).mode(0o755);
     b.create(&paths.statedir)?;
@@ -168,7 +170,11 @@ fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
         .collect();
     let err = |e: crate::secure_fs::DirError| std::io::Error::other(e.to_string());
     crate::secure_fs::check_existing_dir(&api_dir, &hacluster).map_err(err)?;
-    crate::secure_fs::fresh_dir(&paths.rsctmp(), 0o1755).map_err(err)
+    let rsctmp = paths.rsctmp();
+    if restarted && rsctmp.is_dir() {
+        return Ok(());
+    }
+    crate::secure_fs::fresh_dir(&rsctmp, 0o1755).map_err(err)
 }
 
 /// Starts the daemon; returns the exit code of the calling process.
@@ -190,6 +196,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
                 hb_log!(Prio::Error, "{e}");
             }
             hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
+            if args.restarted {
+                hb_log!(Prio::Error, "Config errors: Heartbeat NOT restarted");
+            }
             return exit::NOT_CONFIGURED;
         }
     };
@@ -215,23 +224,14 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     if args.verbose {
         print!("{}", loaded.hacf.dump(&node));
     }
-    let me = nix::unistd::getpid();
-    match pidfile::read_status(&paths.pidfile()) {
-        // The image of a quick restart: the pid file must hold our own pid.
-        PidStatus::Running(pid) if args.restarted && pid != me => {
-            eprintln!("ERROR: Heartbeat already running [pid {pid}].");
-            return exit::FAILURE;
+    if args.restarted {
+        // docs/behaviour.md §2.1 `-R`: the pid file names this very process.
+        if let Err(code) = crate::quick_restart::check_restarted_image(&paths.pidfile()) {
+            return code;
         }
-        PidStatus::Running(_) if args.restarted => {}
-        _ if args.restarted => {
-            eprintln!("ERROR: heartbeat is not running.");
-            return exit::NOT_CONFIGURED;
-        }
-        PidStatus::Running(pid) => {
-            hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
-            return exit::OK;
-        }
-        _ => {}
+    } else if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
+        hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
+        return exit::OK;
     }
     if let Err(e) = check_state_dir(&paths.statedir) {
         hb_log!(
@@ -253,7 +253,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         }
     }
     let _ = nix::unistd::setsid();
-    if let Err(e) = pidfile::create(&paths.pidfile()) {
+    if args.restarted {
+        // Same pid: the pid file stays as it is.
+    } else if let Err(e) = pidfile::create(&paths.pidfile()) {
         hb_log!(
             Prio::Error,
             "heartbeat: could not create pidfile [{}]: {e}",
@@ -268,7 +270,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     for w in &loaded.warnings {
         hb_log!(Prio::Warn, "{w}");
     }
-    if let Err(e) = prepare_dirs(paths) {
+    if let Err(e) = prepare_dirs(paths, args.restarted) {
         hb_log!(
             Prio::Error,
             "cannot prepare {}: {e}",
@@ -312,6 +314,19 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         GenerationNote::Incremented => {}
     }
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
+    // A quick restart continues the previous image's stream instead.
+    let resumed = crate::quick_restart::take_stream(args.restarted);
+    let peer_rsc = crate::quick_restart::take_peer_rsc(args.restarted);
+    let generation = match resumed {
+        Some((g, seq)) => {
+            hb_log!(
+                Prio::Info,
+                "restart: continuing generation {g} after sequence number {seq}."
+            );
+            g
+        }
+        None => generation,
+    };
     let from_file = match loaded.hacf.uuidfrom {
         hb_config::UuidFrom::Nodename => {
             // No file: derived from the node name (docs/behaviour.md §14.3).
@@ -430,7 +445,10 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         seed,
     };
     let start = Instant::now();
-    let core = Cluster::new(core_cfg, 0, wall());
+    let mut core = Cluster::new(core_cfg, 0, wall());
+    if let Some((_, seq)) = resumed {
+        core.resume_stream(seq);
+    }
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let memreserve = hacf.memreserve_kb;
@@ -452,12 +470,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         }
     };
     if args.restarted {
-        let held = args
-            .current_resources
-            .as_deref()
-            .and_then(hb_rsc::RscSet::parse)
-            .unwrap_or(hb_rsc::RscSet::NONE);
-        master.resume_resources(held);
+        master.resume(args.current_resources.as_deref(), peer_rsc.as_deref());
     }
     master.open_watchdog();
     if realtime {
@@ -474,16 +487,14 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         );
     }
     hb_sys::proctitle::set("heartbeat: master control process");
-    hb_log!(Prio::Info, "Local status now set to: 'up'");
+    if resumed.is_none() {
+        hb_log!(Prio::Info, "Local status now set to: 'up'");
+    }
     if let Some(code) = master.run() {
         return code;
     }
-    if let Some(held) = crate::restart::quick_restart() {
-        // Quick restart: same pid, pid file kept, resources kept.
-        hb_log!(Prio::Info, "Restarting heartbeat.");
-        hb_log!(Prio::Info, "Performing heartbeat restart exec.");
-        hb_log!(Prio::Info, "Current resources: -R -C {held}");
-        let e = crate::restart::exec_quick(held);
+    if let Some(held) = crate::quick_restart::requested() {
+        let e = crate::quick_restart::exec(held);
         hb_log!(Prio::Error, "Could not exec heartbeat: {e}");
         return exit::FAILURE;
     }

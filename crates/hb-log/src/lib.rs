@@ -21,6 +21,8 @@
 //! stall the master's heartbeats.
 
 pub mod logd;
+mod recent;
+pub use recent::{recent_lines, RECENT_KEPT};
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -344,6 +346,7 @@ pub fn emit(prio: Prio, text: &str) {
     if prio == Prio::Debug && l.debug_level == 0 {
         return;
     }
+    recent::record(prio, text);
     let text = if text.len() > MAX_TEXT {
         let mut end = MAX_TEXT;
         while !text.is_char_boundary(end) {

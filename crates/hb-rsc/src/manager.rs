@@ -308,9 +308,11 @@ pub struct ResourceManager {
     pub(crate) standby: StandbyState,
     pub(crate) shutdown: ShutdownState,
     pub(crate) jobs: JobQueue,
-    /// The image of a quick restart: the held groups still run (module `resume`).
+    /// Started by a quick restart holding its groups (see `resume.rs`).
     pub(crate) resumed: bool,
     pub(crate) fencing: crate::fencing::Fencing,
+    /// Operation counters per group (same order as `groups`), see [`crate::report`].
+    pub(crate) group_stats: Vec<crate::report::GroupCounters>,
 }
 
 impl ResourceManager {
@@ -362,6 +364,7 @@ impl ResourceManager {
             jobs: JobQueue::new(),
             resumed: false,
             fencing: crate::fencing::Fencing::default(),
+            group_stats: vec![Default::default(); cfg.groups.len()],
         }
     }
 
@@ -387,12 +390,13 @@ impl ResourceManager {
             self.set_status(n, "active");
         }
         self.set_status(&self.local.clone(), "active");
-        if self.shutdown.giveup_started {
-            self.pump();
+        if self.resumed {
+            self.comm_up_resumed();
+            self.after_input(now);
             return;
         }
-        if self.resumed {
-            self.comm_up_resumed(now);
+        if self.shutdown.giveup_started {
+            self.pump();
             return;
         }
         if self.dead_count() == 0 {

@@ -80,7 +80,11 @@ impl Master {
                     "Configuration reload refused: keeping the running configuration."
                 );
             }
-            Outcome::NeedsRestart => self.begin_quick_restart(),
+            Outcome::NeedsRestart => {
+                // The new image says READY=1 at its comm up.
+                self.begin_quick_restart();
+                return;
+            }
         }
         self.systemd.notify("READY=1");
     }
