@@ -12,7 +12,7 @@ const REAL_RM: &str = "/usr/share/heartbeat/ResourceManager";
 /// Our ResourceManager, next to our heartbeat in target/debug (built with the
 /// workspace: `cargo build -p hb-bin`).
 fn ours_rm() -> Result<String> {
-    let path = Daemon::ours()?.binary().with_file_name("ResourceManager");
+    let path = Daemon::built()?.with_file_name("ResourceManager");
     if !path.is_file() {
         return Err(hb_tests::Error::Invalid(format!(
             "{} missing: cargo build -p hb-bin",
