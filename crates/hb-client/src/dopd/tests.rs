@@ -112,11 +112,20 @@ fn answer_codes_are_read_like_strtol() {
     assert_eq!(ans(" +6"), Ok(6));
     assert_eq!(ans("-1"), Ok(-1));
     assert_eq!(ans(""), Ok(0));
-    assert!(ans("4x").is_err());
-    assert!(ans("x").is_err());
-    assert!(ans("99999999999").is_err());
+    assert_eq!(ans("4x"), Err(AnswerError::Unknown("4x".into())));
+    assert_eq!(ans("x"), Err(AnswerError::Unknown("x".into())));
+    assert_eq!(
+        ans("99999999999"),
+        Err(AnswerError::Unknown("99999999999".into()))
+    );
     let none = Message::from_pairs([("t", T_OUTDATER_RC)]);
-    assert!(answer_code(&none).is_err());
+    let err = answer_code(&none).unwrap_err();
+    assert_eq!(err, AnswerError::NoValue);
+    assert_eq!(err.to_string(), "answer without dop_value from server");
+    assert_eq!(
+        ans("4x").unwrap_err().to_string(),
+        "unknown message: 4x from server"
+    );
 }
 
 fn argv(v: &[&str]) -> Vec<String> {
