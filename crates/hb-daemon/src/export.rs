@@ -6,12 +6,12 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use hb_config::ConfigError;
+use hb_config::{ConfigError, DeviceLookup};
 use hb_export::{AddrOverride, ExportError, Host, Source, COROSYNC_KEY_BYTES};
 
 use crate::paths::{local_node_name, Paths};
+use crate::stonith_cmd::CommandLookup;
 use crate::version::exit;
 
 /// The host as the exporter sees it.
@@ -91,20 +91,8 @@ impl Host for RealHost {
     }
 
     fn stonith_params(&self, plugin: &str) -> Option<Vec<String>> {
-        // cluster-glue's `stonith -t TYPE -n` prints the plugin's parameter names.
-        let out = Command::new("stonith")
-            .args(["-t", plugin, "-n"])
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect();
+        // cluster-glue's `stonith -t TYPE -n`, as `--check-config` asks it.
+        let names = CommandLookup.config_names(plugin).ok().flatten()?;
         (!names.is_empty()).then_some(names)
     }
 }
