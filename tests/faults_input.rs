@@ -583,7 +583,8 @@ fn s9_api_flood_stuck_client_and_fifo_garbage() -> Result<()> {
     let master = a.master_pid().ok_or("no master")?;
     let rss_before = vm_rss_kib(master).ok_or("no master")?;
 
-    // 1. 600 connections at once: the table holds 256, the rest are refused and closed.
+    // 1. 600 connections at once: one uid holds at most 64 (each newer connection closes
+    //    the oldest one that has not signed on), so of the last 300 at least 236 are closed.
     let mut conns = Vec::new();
     for _ in 0..600 {
         match UnixStream::connect(&path) {
@@ -598,8 +599,8 @@ fn s9_api_flood_stuck_client_and_fifo_garbage() -> Result<()> {
         }
     }
     assert!(
-        refused >= 250,
-        "only {refused} of the last 300 connections were refused"
+        refused >= 230,
+        "only {refused} of the last 300 connections were closed"
     );
     drop(conns);
 

@@ -180,6 +180,20 @@ impl ApiServer {
         self.clients.len()
     }
 
+    /// Whether the connection `conn` has signed on.
+    pub fn conn_signed_on(&self, conn: ConnId) -> bool {
+        self.index(conn)
+            .is_some_and(|i| self.clients[i].reg.is_some())
+    }
+
+    /// Forgets connection `conn` if it never signed on (nobody knew it, so
+    /// there is no leave message); the daemon closes the socket.
+    pub fn forget_unsigned(&mut self, conn: ConnId) {
+        if let Some(i) = self.index(conn).filter(|&i| self.clients[i].reg.is_none()) {
+            self.clients.remove(i);
+        }
+    }
+
     /// Whether a client with this id is signed on.
     pub fn client_online(&self, id: &str) -> bool {
         self.find(Some(id), None).is_some()

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use hb_proto::auth::Method;
 
-use crate::error::{ConfigError, ConfigErrorKind as K};
+use crate::error::{ConfigError, ConfigErrorKind as K, Warning};
 use crate::value::WHITESPACE;
 
 /// Number of key slots (indices 0..15).
@@ -49,23 +49,84 @@ impl AuthKeys {
     }
 }
 
-/// Reject a key file readable by group or others (docs/behaviour.md §4). Write bits
-/// and ownership are not checked, as in the C daemon.
+/// Reject a key file readable by group or others (docs/behaviour.md §4) and,
+/// beyond the C daemon, one writable by group or others: whoever can write
+/// the keys can make the daemon accept their packets.
 pub fn check_authkeys_mode(mode: u32, path: &Path) -> Result<(), ConfigError> {
+    let mode = mode & 0o7777;
     if mode & 0o044 != 0 {
-        Err(ConfigError::file(
-            path,
-            K::BadPermissions {
-                mode: mode & 0o7777,
-            },
-        ))
+        Err(ConfigError::file(path, K::BadPermissions { mode }))
+    } else if mode & 0o022 != 0 {
+        Err(ConfigError::file(path, K::WritableKeyfile { mode }))
     } else {
         Ok(())
     }
 }
 
+/// Reject a key file owned by anyone but root or the user checking it
+/// (beyond the C daemon, which checks only the read bits): its owner can
+/// change the keys and chmod the file at will.
+pub fn check_authkeys_owner(owner: u32, euid: u32, path: &Path) -> Result<(), ConfigError> {
+    if owner == 0 || owner == euid {
+        Ok(())
+    } else {
+        Err(ConfigError::file(path, K::KeyfileOwner { owner, euid }))
+    }
+}
+
+/// Parse `authkeys` as the bytes the C daemon reads: a key is a byte string
+/// (a Latin-1 or any other non-UTF-8 key stays the exact bytes the C node
+/// hashes), and every `crc` entry is reported as a warning, because a packet
+/// chooses the key index it is checked with (docs/protocol.md §4.5): one `crc`
+/// line anywhere lets anyone who can reach the cluster's ports forge packets.
+pub fn parse_authkeys_bytes(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(AuthKeys, Vec<Warning>), Vec<ConfigError>> {
+    // Latin-1 maps every byte to one char and back, so the line structure,
+    // the ASCII keywords and the key bytes all survive unchanged.
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    let (keys, crc_lines) = parse(&text, path, |k| {
+        k.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect()
+    })?;
+    let mut warnings = Vec::new();
+    for (index, line) in crc_lines {
+        let text = if index == keys.active {
+            format!(
+                "INSECURE: the active method (auth {index}) is crc: outgoing packets carry only a checksum, and anyone who can send to the cluster's ports can forge packets every node accepts; use sha1 with a secret key"
+            )
+        } else {
+            format!(
+                "INSECURE: key {index} is crc: a packet names the key it is checked with, so this line lets anyone who can send to the cluster's ports forge packets even though auth {} is not crc; remove it",
+                keys.active
+            )
+        };
+        warnings.push(Warning {
+            file: path.to_path_buf(),
+            line: Some(line),
+            text,
+        });
+    }
+    Ok((keys, warnings))
+}
+
 /// Parse `authkeys` text. `path` is only used in messages.
 pub fn parse_authkeys(text: &str, path: &Path) -> Result<AuthKeys, Vec<ConfigError>> {
+    parse(text, path, |k| k.as_bytes().to_vec()).map(|(keys, _)| keys)
+}
+
+/// `(index, line)` of each crc entry of a parsed file.
+type CrcLines = Vec<(u8, usize)>;
+
+/// The parser; `key_bytes` turns a key token back into the file's bytes.
+/// Also returns `(index, line)` of every crc entry in the result.
+fn parse(
+    text: &str,
+    path: &Path,
+    key_bytes: impl Fn(&str) -> Vec<u8>,
+) -> Result<(AuthKeys, CrcLines), Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut keys: Vec<(u8, Method, Vec<u8>)> = Vec::new();
     let mut key_lines: Vec<(u8, usize)> = Vec::new();
@@ -127,7 +188,7 @@ pub fn parse_authkeys(text: &str, path: &Path) -> Result<AuthKeys, Vec<ConfigErr
             ));
             continue;
         }
-        let entry = (slot, method, key.as_bytes().to_vec());
+        let entry = (slot, method, key_bytes(key));
         match keys.iter_mut().find(|(i, _, _)| *i == slot) {
             Some(existing) => *existing = entry,
             None => keys.push(entry),
@@ -152,7 +213,14 @@ pub fn parse_authkeys(text: &str, path: &Path) -> Result<AuthKeys, Vec<ConfigErr
         }
     }
     match active {
-        Some(active) if errors.is_empty() => Ok(AuthKeys { active, keys }),
+        Some(active) if errors.is_empty() => {
+            let crc_lines = key_lines
+                .iter()
+                .filter(|(i, _)| keys.iter().any(|(k, m, _)| k == i && *m == Method::Crc))
+                .copied()
+                .collect();
+            Ok((AuthKeys { active, keys }, crc_lines))
+        }
         _ => Err(errors),
     }
 }
@@ -309,10 +377,58 @@ mod tests {
     }
 
     #[test]
+    fn owner_check() {
+        let path = Path::new("/etc/ha.d/authkeys");
+        assert!(check_authkeys_owner(0, 0, path).is_ok());
+        assert!(check_authkeys_owner(0, 1000, path).is_ok());
+        assert!(check_authkeys_owner(1000, 1000, path).is_ok());
+        let err = check_authkeys_owner(1000, 0, path).unwrap_err();
+        assert!(err.to_string().contains("owned by uid 1000"), "{err}");
+    }
+
+    #[test]
+    fn keys_are_bytes_latin1_survives() {
+        // "clé" in Latin-1: 0xE9 is not UTF-8; from_utf8_lossy would turn it
+        // into U+FFFD and the key would no longer match the C node's.
+        let file = b"auth 1\n1 sha1 cl\xe9\xff#x\n2 md5 \xc3\xa9\n";
+        let (k, w) = parse_authkeys_bytes(file, Path::new("authkeys")).unwrap();
+        assert_eq!(k.active_key(), Some((Method::Sha1, &b"cl\xe9\xff#x"[..])));
+        assert_eq!(k.key(2), Some((Method::Md5, &b"\xc3\xa9"[..])));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn crc_lines_are_warned_about() {
+        let (_, w) = parse_authkeys_bytes(b"auth 1\n1 sha1 s\n2 crc\n", Path::new("ak")).unwrap();
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].line, Some(3));
+        assert!(w[0].text.contains("INSECURE: key 2 is crc"), "{}", w[0]);
+        let (_, w) = parse_authkeys_bytes(b"auth 1\n1 crc\n", Path::new("ak")).unwrap();
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].text.contains("active method (auth 1) is crc"),
+            "{}",
+            w[0]
+        );
+        // A crc line replaced by a later sha1 line for the same index is gone.
+        let (_, w) =
+            parse_authkeys_bytes(b"auth 1\n1 sha1 s\n2 crc\n2 sha1 t\n", Path::new("ak")).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
     fn mode_check() {
         let path = Path::new("/etc/ha.d//authkeys");
-        for ok in [0o600, 0o400, 0o700, 0o620, 0o100600] {
+        for ok in [0o600, 0o400, 0o700, 0o100600] {
             assert!(check_authkeys_mode(ok, path).is_ok(), "{ok:o}");
+        }
+        for writable in [0o620, 0o602, 0o100622] {
+            let err = check_authkeys_mode(writable, path).unwrap_err();
+            assert!(
+                matches!(err.kind, K::WritableKeyfile { .. }),
+                "{writable:o}"
+            );
+            assert!(err.to_string().contains("writable"), "{err}");
         }
         for bad in [0o640, 0o604, 0o644, 0o100644] {
             let err = check_authkeys_mode(bad, path).unwrap_err();

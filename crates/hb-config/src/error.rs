@@ -341,6 +341,20 @@ pub enum ConfigErrorKind {
         /// The file mode (permission bits).
         mode: u32,
     },
+    /// authkeys writable by group or others (not checked by the C daemon).
+    #[error("bad permissions {mode:04o} on keyfile: it must not be writable by group or others (anyone who can write it chooses the cluster's keys), 600 recommended")]
+    WritableKeyfile {
+        /// The file mode (permission bits).
+        mode: u32,
+    },
+    /// authkeys owned by someone other than root or the reading user.
+    #[error("keyfile is owned by uid {owner}: it must be owned by root (or uid {euid}, which reads it), since its owner can change the keys; chown root authkeys")]
+    KeyfileOwner {
+        /// The file's owner.
+        owner: u32,
+        /// The effective uid of the reader.
+        euid: u32,
+    },
 
     // ----- haresources -------------------------------------------------------
     /// First word of a haresources line is not a configured node.

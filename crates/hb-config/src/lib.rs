@@ -29,7 +29,9 @@ pub mod system;
 pub mod value;
 
 pub use apiauth::ApiAuth;
-pub use authkeys::{check_authkeys_mode, parse_authkeys, AuthKeys};
+pub use authkeys::{
+    check_authkeys_mode, check_authkeys_owner, parse_authkeys, parse_authkeys_bytes, AuthKeys,
+};
 pub use build::{DEFAULT_COREROOT, DEFAULT_UDPPORT, MAX_MEDIA, MAX_NODES, SERVICE_NAME};
 pub use directives::defaults_table;
 pub use error::{
@@ -41,7 +43,9 @@ pub use hacf::{
 };
 pub use haresources::{parse_haresources, Resource, ResourceGroup};
 pub use hb_proto::auth::Method;
-pub use load::{load, load_authkeys, Loaded, AUTHKEYS, HACF, HARESOURCES};
+pub use load::{
+    load, load_authkeys, load_authkeys_with_warnings, Loaded, AUTHKEYS, HACF, HARESOURCES,
+};
 pub use media::Medium;
 pub use respawn::Respawn;
 pub use stonith::{

@@ -5,10 +5,10 @@
 //! `authkeys`, whose permissions are checked before its contents; then
 //! `haresources`, whose preferred nodes must be in the ha.cf node table.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::authkeys::{check_authkeys_mode, parse_authkeys, AuthKeys};
+use crate::authkeys::{check_authkeys_mode, check_authkeys_owner, parse_authkeys_bytes, AuthKeys};
 use crate::error::{ConfigError, ConfigErrorKind, Warning};
 use crate::hacf::{parse_hacf, HaCf};
 use crate::haresources::{parse_haresources, ResourceGroup};
@@ -43,8 +43,9 @@ pub fn load(
 ) -> Result<Loaded, Vec<ConfigError>> {
     let hacf_path = confdir.join(HACF);
     let text = read(&hacf_path)?;
-    let (hacf, warnings) = parse_hacf(&text, &hacf_path, local_node, sys)?;
-    let authkeys = load_authkeys(&confdir.join(AUTHKEYS))?;
+    let (hacf, mut warnings) = parse_hacf(&text, &hacf_path, local_node, sys)?;
+    let (authkeys, key_warnings) = load_authkeys_with_warnings(&confdir.join(AUTHKEYS))?;
+    warnings.extend(key_warnings);
     let res_path = confdir.join(HARESOURCES);
     let names: Vec<String> = hacf.node_table.iter().map(|n| n.name.clone()).collect();
     let resources = parse_haresources(&read(&res_path)?, &res_path, &names)?;
@@ -56,11 +57,22 @@ pub fn load(
     })
 }
 
-/// Read and validate `authkeys`, mode first (used again on SIGHUP).
+/// Read and validate `authkeys`, mode and owner first (used again on SIGHUP).
 pub fn load_authkeys(path: &Path) -> Result<AuthKeys, Vec<ConfigError>> {
+    load_authkeys_with_warnings(path).map(|(keys, _)| keys)
+}
+
+/// [`load_authkeys`] plus the warnings about the file (every `crc` entry).
+/// The keys are the file's bytes, not text (a Latin-1 key must stay the
+/// bytes a C node hashes).
+pub fn load_authkeys_with_warnings(
+    path: &Path,
+) -> Result<(AuthKeys, Vec<Warning>), Vec<ConfigError>> {
     let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
     check_authkeys_mode(meta.permissions().mode(), path).map_err(|e| vec![e])?;
-    parse_authkeys(&read(path)?, path)
+    check_authkeys_owner(meta.uid(), nix::unistd::geteuid().as_raw(), path).map_err(|e| vec![e])?;
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    parse_authkeys_bytes(&bytes, path)
 }
 
 fn read(path: &Path) -> Result<String, Vec<ConfigError>> {

@@ -79,6 +79,8 @@ pub struct Cluster {
     pub(crate) rexmit: RexmitTimers,
     pub(crate) rng: Rng,
     out: VecDeque<Output>,
+    /// Which transmits are the engine's own (see [`Cluster::last_transmit_urgent`]).
+    urgency: crate::track::Urgency,
     loopq: VecDeque<Message>,
     draining: bool,
     pub(crate) flow_control: bool,
@@ -184,6 +186,7 @@ impl Cluster {
             rexmit: RexmitTimers::default(),
             rng,
             out: VecDeque::new(),
+            urgency: Default::default(),
             loopq: VecDeque::new(),
             draining: false,
             flow_control: true,
@@ -286,7 +289,18 @@ impl Cluster {
 
     /// The next thing for the daemon to do, in order.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let out = self.out.pop_front();
+        if matches!(out, Some(Output::Transmit(_))) {
+            self.urgency.last = self.urgency.queue.pop_front().unwrap_or(false);
+        }
+        out
+    }
+
+    /// Whether the last polled `Transmit` is the engine's own traffic (heartbeat, ACK,
+    /// retransmission request or NAK, retransmission), not an `on_local_message` one: the
+    /// daemon never lets client traffic delay or push it out.
+    pub fn last_transmit_urgent(&self) -> bool {
+        self.urgency.last
     }
 
     /// Sets the `ld` field (first line of `/proc/loadavg`; default `n/a`).
@@ -476,9 +490,10 @@ impl Cluster {
         self.out.push_back(Output::Deliver(m));
     }
 
-    pub(crate) fn transmit(&mut self, bytes: Vec<u8>) {
+    pub(crate) fn transmit(&mut self, bytes: Vec<u8>, urgent: bool) {
         self.counters.packets_out += 1;
         self.out.push_back(Output::Transmit(bytes));
+        self.urgency.queue.push_back(urgent);
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
@@ -551,7 +566,7 @@ impl Cluster {
                 self.cluster_ack = self.hist.hiseq - (FLOWCONTROL_LIMIT - 1);
             }
         }
-        self.transmit(bytes);
+        self.transmit(bytes, self.urgency.sending);
         self.loopq.push_back(msg);
         Ok(())
     }
@@ -559,9 +574,11 @@ impl Cluster {
     /// Sends one of our own protocol messages (cannot fail in practice;
     /// a failure is counted and otherwise ignored).
     pub(crate) fn send_internal(&mut self, msg: Message) {
+        self.urgency.sending = true;
         if self.send_cluster_msg(msg).is_err() {
             self.counters.send_failures += 1;
         }
+        self.urgency.sending = false;
     }
 
     /// docs/protocol.md §5.1 step 1: `dest` → `destuuid` (zeros when unknown), or the reverse.

@@ -14,6 +14,12 @@ use crate::wire::{self, types};
 /// Gap size above which a sender's tracking is reset instead of repaired.
 const LOST_RESET_THRESHOLD: u64 = FLOWCONTROL_LIMIT;
 
+/// How far beyond both the highest generation we know of a node and the
+/// wall clock in seconds a new generation may be. Generations count starts
+/// (`hb_generation`) or are epoch seconds (`hbgenmethod time`, or a lost
+/// generation file: docs/protocol.md §6.2), so anything beyond this is forged.
+const MAX_GENERATION_AHEAD: u64 = 10_000_000;
+
 /// Outcome of classifying one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -189,6 +195,9 @@ impl Cluster {
                 self.found_missing(idx, nseq);
                 return Verdict::Handled;
             }
+            if t.eq_ignore_ascii_case(types::NS_STATUS) && self.stale_echo(ts) {
+                return Verdict::Reject(DropReason::StaleEcho);
+            }
             return if to_me_by_name {
                 Verdict::Keep
             } else {
@@ -217,7 +226,18 @@ impl Cluster {
         };
 
         let known = self.nodes[idx].track.generation;
+        if idx == self.me && (gen > self.cfg.generation || seq > self.last_seq()) {
+            // Our own name with a generation or sequence number we never
+            // used: only a forger holding the key sends that.
+            return Verdict::Reject(DropReason::Forged);
+        }
+        if gen > known && gen > known.max(self.wall).saturating_add(MAX_GENERATION_AHEAD) {
+            return Verdict::Reject(DropReason::Forged);
+        }
         if gen < known {
+            if let Some(v) = self.undo_forged_restart(idx, gen, seq) {
+                return v;
+            }
             let node = self.nodes[idx].name.clone();
             self.emit(Event::ReplayDropped {
                 node,
@@ -242,6 +262,10 @@ impl Cluster {
                 }
             } else if gen > known {
                 restart = true;
+                if known > 0 && !self.nodes[idx].is_dead() {
+                    let from = self.nodes[idx].track.last_seq.unwrap_or(0);
+                    self.nodes[idx].track.restarted_from = Some((known, from));
+                }
                 if known > 0 {
                     let node = self.nodes[idx].name.clone();
                     self.emit(Event::NodeRestarted { node });
@@ -277,6 +301,7 @@ impl Cluster {
             if lost > LOST_RESET_THRESHOLD {
                 self.reset_track(idx);
                 self.nodes[idx].track.last_seq = Some(seq);
+                self.nodes[idx].track.jumped_from = Some(last);
                 self.emit(Event::TooManyLost { node });
                 return keep;
             }
@@ -293,6 +318,17 @@ impl Cluster {
             self.counters.gaps_filled += 1;
             return keep;
         }
+        if let Some(from) = self.nodes[idx].track.jumped_from {
+            if seq > from && seq - from <= LOST_RESET_THRESHOLD {
+                // The old stream goes on right after where it was before
+                // the jump: the jump was forged. Back to the real stream.
+                self.counters.count_drop(DropReason::Forged);
+                self.reset_track(idx);
+                self.nodes[idx].track.last_seq = Some(seq);
+                self.nodes[idx].track.jumped_from = None;
+                return keep;
+            }
+        }
         if healed || restart {
             self.maybe_ack(idx, seq);
             self.nodes[idx].rmt_lastupdate = ts;
@@ -301,6 +337,38 @@ impl Cluster {
             return keep;
         }
         Verdict::OldDuplicate
+    }
+
+    /// A packet of the generation the node had before a restart we adopted
+    /// while it was alive, continuing that stream (a new sequence number
+    /// just after where it stood): the "restart" was one forged status.
+    /// Go back to the old generation and stream (docs/reliability.md,
+    /// hardening). A late packet of a really restarted node has an old
+    /// sequence number and stays a replay.
+    fn undo_forged_restart(&mut self, idx: usize, gen: u64, seq: u64) -> Option<Verdict> {
+        let (old_gen, from) = self.nodes[idx].track.restarted_from?;
+        if gen != old_gen || seq <= from || seq - from > LOST_RESET_THRESHOLD {
+            return None;
+        }
+        self.counters.count_drop(DropReason::Forged);
+        self.reset_track(idx);
+        let n = &mut self.nodes[idx];
+        n.track.generation = old_gen;
+        n.track.last_seq = Some(seq);
+        n.track.restarted_from = None;
+        n.status_seqno = 0;
+        n.rmt_lastupdate = 0;
+        Some(Verdict::Keep)
+    }
+
+    /// A ping node's echo carries the `ts` (wall seconds) of the status
+    /// it answers, and only we sign those (docs/protocol.md §11.5): one older
+    /// than the ping dead interval (plus slack for clock steps) is a
+    /// recorded echo played back, which 3.0.6 would take as a live ping
+    /// node forever.
+    fn stale_echo(&self, ts: u64) -> bool {
+        let window = self.cfg.deadping / 1000 + 10;
+        ts.saturating_add(window) < self.wall
     }
 
     /// C `is_lost_packet`: removes `seq` from the missing list (cancelling its
@@ -474,7 +542,7 @@ impl Cluster {
                             slot.last_rexmit = Some(now);
                             let bytes = self.cfg.keys.seal(&slot.msg);
                             self.counters.rexmit_served += 1;
-                            self.transmit(bytes);
+                            self.transmit(bytes, true);
                         }
                     }
                 }

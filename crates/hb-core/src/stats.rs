@@ -24,11 +24,18 @@ pub enum DropReason {
     StaleStatus,
     /// A NAK without a usable `firstseq`.
     BadNak,
+    /// Authenticated but impossible: a generation far beyond any a restart
+    /// can produce, or our own name with a generation or sequence number we
+    /// never sent (a forger holding the key; docs/reliability.md, hardening).
+    Forged,
+    /// A ping node echo (`NS_st`) whose `ts` is older than the ping dead
+    /// interval: a replayed echo, not a live answer.
+    StaleEcho,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 10] = [
+    pub const ALL: [DropReason; 12] = [
         DropReason::Malformed,
         DropReason::BadAuth,
         DropReason::MissingField,
@@ -39,6 +46,8 @@ impl DropReason {
         DropReason::Replay,
         DropReason::StaleStatus,
         DropReason::BadNak,
+        DropReason::Forged,
+        DropReason::StaleEcho,
     ];
 
     /// A short lowercase name.
@@ -54,6 +63,8 @@ impl DropReason {
             DropReason::Replay => "replay (old generation)",
             DropReason::StaleStatus => "stale status",
             DropReason::BadNak => "bad nak",
+            DropReason::Forged => "forged (impossible generation or sequence)",
+            DropReason::StaleEcho => "stale ping echo",
         }
     }
 

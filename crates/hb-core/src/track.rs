@@ -25,6 +25,14 @@ pub(crate) struct Track {
     pub ackseq: u64,
     /// ACK every message whose `seq % 10` equals this (0..=9).
     pub ack_trigger: u64,
+    /// Where the stream was before its last jump too large to repair (the
+    /// position was reset to the new sequence number): a later packet just
+    /// above it shows the jump was one forged packet, and we go back.
+    pub jumped_from: Option<u64>,
+    /// Generation and position before the last restart adopted while the
+    /// node was alive: a later packet continuing that stream shows the
+    /// "restart" was one forged status, and we go back.
+    pub restarted_from: Option<(u64, u64)>,
 }
 
 impl Track {
@@ -51,6 +59,18 @@ impl Track {
         self.last_seq = None;
         self.ackseq = 0;
     }
+}
+
+/// Which of the engine's transmits are its own protocol traffic (heartbeats,
+/// ACKs, retransmission requests, NAKs, retransmissions).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Urgency {
+    /// One entry per queued `Output::Transmit`, in order.
+    pub queue: std::collections::VecDeque<bool>,
+    /// The entry of the `Transmit` polled last.
+    pub last: bool,
+    /// Set while the engine sends one of its own messages.
+    pub sending: bool,
 }
 
 /// Pending retransmit requests, keyed by (node index, seq).

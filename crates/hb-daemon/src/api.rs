@@ -4,10 +4,11 @@
 //! connections, reads frames, queues replies without ever blocking the
 //! master, and gives the server a [`ClusterView`] of the engine.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{ErrorKind, Read};
 use std::os::fd::AsFd;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use hb_api::{
     Action, ApiConfig, ApiServer, AuthTable, ClusterView, ConnId, LinkInfo, NodeInfo, NodeType,
@@ -15,7 +16,7 @@ use hb_api::{
 };
 use hb_config::HaCf;
 use hb_core::{Cluster, NodeKind};
-use hb_proto::ipc::FrameDecoder;
+use hb_proto::ipc::{FrameDecoder, FrameError, HEADER_LEN, MAX_PAYLOAD};
 use mio::net::{UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 
@@ -25,6 +26,18 @@ use crate::outbox::Outbox;
 pub const LISTEN: Token = Token(2);
 /// Tokens of client connections start here.
 pub const CONN_BASE: usize = 1 << 20;
+
+/// A connection that has not signed on after this long is closed (the real
+/// clients sign on in their first message; 3.0.6 keeps such a connection
+/// forever).
+pub const SIGNON_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most connections one uid may hold. At the cap, the uid's oldest
+/// connection that has not signed on makes room for the new one; when all
+/// of them are signed on, the new one is refused.
+pub const MAX_CONNS_PER_UID: usize = 64;
+/// Bytes read from one connection per wake-up of the master: a client
+/// writing as fast as it can cannot keep the master from its heartbeats.
+pub const READ_BUDGET: usize = 64 * 1024;
 
 /// What the engine and configuration look like to API clients.
 pub struct View<'a> {
@@ -119,6 +132,29 @@ impl ClusterView for View<'_> {
 struct Conn {
     out: Outbox<UnixStream>,
     frames: FrameDecoder,
+    uid: u32,
+    /// The pid that connected (`SO_PEERCRED`) and a handle on that very
+    /// process, for `setsignal` (a pid number alone may be reused).
+    pid: i32,
+    pidfd: Option<hb_sys::pidfd::PidFd>,
+    opened: Instant,
+    /// `setsignal` for another pid than the one that connected was logged.
+    warned_signal: bool,
+}
+
+/// Counters of the API socket's limits (exported as they are).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiLimitCounters {
+    /// Connections closed for not signing on within [`SIGNON_TIMEOUT`].
+    pub signon_timeouts: u64,
+    /// Unsigned connections closed to make room under [`MAX_CONNS_PER_UID`].
+    pub uid_evictions: u64,
+    /// Connections refused: their uid held [`MAX_CONNS_PER_UID`] signed-on ones.
+    pub uid_refusals: u64,
+    /// Connections closed for a frame above the size limit or a corrupt stream.
+    pub bad_streams: u64,
+    /// Wake-ups that hit [`READ_BUDGET`] and left bytes for the next one.
+    pub read_budget_hits: u64,
 }
 
 /// The listening socket and every client connection.
@@ -131,6 +167,15 @@ pub struct Endpoint {
     refused: u64,
     /// The protocol logic.
     pub server: ApiServer,
+    /// Connections with bytes left to read (their read budget ran out, or
+    /// they became readable while clients were paused).
+    pending_reads: BTreeSet<ConnId>,
+    /// Clients are paused (docs/behaviour.md §7.9): nothing is read from them.
+    paused: bool,
+    /// Times clients were paused (exported as it is).
+    pub pauses: u64,
+    /// Counters of the limits.
+    pub limits: ApiLimitCounters,
 }
 
 /// The apiauth table from ha.cf (which already carries the built-ins).
@@ -153,14 +198,30 @@ impl Endpoint {
             next_id: 1,
             refused: 0,
             server: ApiServer::new(cfg),
+            pending_reads: BTreeSet::new(),
+            paused: false,
+            pauses: 0,
+            limits: ApiLimitCounters::default(),
         }
     }
 
-    /// Creates the listening socket (stale file removed, mode 0777, as the C daemon).
+    /// Creates the listening socket (stale file removed, mode 0777, as the C
+    /// daemon). The directory is owned by hacluster, so nothing here follows
+    /// a name: the old entry is unlinked (a symlink itself, not its target),
+    /// and the socket gets its mode from the umask at `bind` instead of a
+    /// `chmod` by path, which a planted symlink would redirect to any file
+    /// (docs/reliability.md, hardening).
     pub fn open(&mut self, path: &Path, registry: &Registry) -> std::io::Result<()> {
         let _ = std::fs::remove_file(path);
-        let mut l = UnixListener::bind(path)?;
-        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o777))?;
+        let mut l = {
+            use nix::sys::stat::{umask, Mode};
+            // The master is single-threaded: nothing else creates files
+            // while the umask is open.
+            let old = umask(Mode::empty());
+            let r = UnixListener::bind(path);
+            umask(old);
+            r?
+        };
         registry.register(&mut l, LISTEN, Interest::READABLE)?;
         self.listener = Some(l);
         Ok(())
@@ -179,7 +240,7 @@ impl Endpoint {
     /// Accepts every pending connection.
     pub fn accept(&mut self, registry: &Registry) -> Vec<Action> {
         let mut actions = Vec::new();
-        let Some(l) = self.listener.as_ref() else {
+        let Some(l) = self.listener.take() else {
             return actions;
         };
         loop {
@@ -200,6 +261,9 @@ impl Endpoint {
                 },
                 Err(_) => continue,
             };
+            if !self.room_for_uid(cred.uid, &mut actions) {
+                continue;
+            }
             let id = self.next_id;
             self.next_id += 1;
             if let Err(e) = self.server.connect(id, cred) {
@@ -233,10 +297,167 @@ impl Endpoint {
                 Conn {
                     out: Outbox::new(stream),
                     frames: FrameDecoder::new(),
+                    uid: cred.uid,
+                    pid: cred.pid,
+                    pidfd: hb_sys::pidfd::PidFd::open(cred.pid).ok(),
+                    opened: Instant::now(),
+                    warned_signal: false,
                 },
             );
         }
+        self.listener = Some(l);
         actions
+    }
+
+    /// Makes room for one more connection of `uid` under
+    /// [`MAX_CONNS_PER_UID`]: closes its oldest connection that has not
+    /// signed on, or says no when all of them have.
+    fn room_for_uid(&mut self, uid: u32, actions: &mut Vec<Action>) -> bool {
+        let mut mine: Vec<(Instant, ConnId)> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.uid == uid)
+            .map(|(id, c)| (c.opened, *id))
+            .collect();
+        if mine.len() < MAX_CONNS_PER_UID {
+            return true;
+        }
+        mine.sort_unstable();
+        let victim = mine
+            .iter()
+            .map(|(_, id)| *id)
+            .find(|id| !self.server.conn_signed_on(*id));
+        match victim {
+            Some(id) => {
+                self.limits.uid_evictions += 1;
+                if self.limits.uid_evictions % 1000 == 1 {
+                    actions.push(Action::Log {
+                        level: log::Level::Warn,
+                        text: format!(
+                            "API: uid {uid} holds {MAX_CONNS_PER_UID} connections: closing its oldest one that never signed on ({} so far)",
+                            self.limits.uid_evictions
+                        ),
+                    });
+                }
+                actions.push(Action::Close { conn: id });
+                self.drop_unsigned(id);
+                true
+            }
+            None => {
+                self.limits.uid_refusals += 1;
+                if self.limits.uid_refusals % 1000 == 1 {
+                    actions.push(Action::Log {
+                        level: log::Level::Warn,
+                        text: format!(
+                            "API connection of uid {uid} refused: it already has {MAX_CONNS_PER_UID} signed-on clients ({} refused so far)",
+                            self.limits.uid_refusals
+                        ),
+                    });
+                }
+                false
+            }
+        }
+    }
+
+    /// Forgets a connection that never signed on in the server (no leave
+    /// message: nobody knew it); the caller closes the socket.
+    fn drop_unsigned(&mut self, id: ConnId) {
+        self.pending_reads.remove(&id);
+        self.server.forget_unsigned(id);
+    }
+
+    /// Closes connections that have not signed on within
+    /// [`SIGNON_TIMEOUT`]. Cheap; call it from the master's timers.
+    pub fn expire_unsigned(&mut self) -> Vec<Action> {
+        if self.paused {
+            // Nothing is read while paused: nobody can sign on then.
+            return Vec::new();
+        }
+        let now = Instant::now();
+        let expired: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| {
+                now.duration_since(c.opened) > SIGNON_TIMEOUT && !self.server.conn_signed_on(**id)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let mut actions = Vec::new();
+        if !expired.is_empty() {
+            let before = self.limits.signon_timeouts;
+            self.limits.signon_timeouts += expired.len() as u64;
+            if before == 0 || (before + 1..=self.limits.signon_timeouts).any(u64::is_power_of_two) {
+                actions.push(Action::Log {
+                    level: log::Level::Warn,
+                    text: format!(
+                        "API: closed {} connection(s) that did not sign on within {} s ({} so far)",
+                        expired.len(),
+                        SIGNON_TIMEOUT.as_secs(),
+                        self.limits.signon_timeouts
+                    ),
+                });
+            }
+        }
+        for id in expired {
+            self.drop_unsigned(id);
+            actions.push(Action::Close { conn: id });
+        }
+        actions
+    }
+
+    /// Whether some connection still has bytes to read (its budget ran out):
+    /// the master then polls without waiting and calls
+    /// [`Endpoint::take_pending_reads`]. Never while clients are paused.
+    pub fn has_pending_reads(&self) -> bool {
+        !self.paused && !self.pending_reads.is_empty()
+    }
+
+    /// Connections whose reading was cut short (nothing while paused).
+    pub fn take_pending_reads(&mut self) -> Vec<ConnId> {
+        if self.paused {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.pending_reads)
+            .into_iter()
+            .collect()
+    }
+
+    /// Whether clients are paused.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Pauses or resumes reading from every client. Connections that
+    /// became readable meanwhile are read at once after resuming.
+    pub fn set_paused(&mut self, paused: bool) {
+        if paused && !self.paused {
+            self.pauses += 1;
+        }
+        if !paused && self.paused {
+            // Edge-triggered: any of them may have bytes waiting.
+            self.pending_reads.extend(self.conns.keys().copied());
+        }
+        self.paused = paused;
+    }
+
+    /// Delivers an API client's `setsignal` signal: only to the process that
+    /// connected (through the pidfd taken at accept, so never to a process
+    /// that reused its pid), and only when the pid the client signed on with
+    /// is that process. Returns a line to log when the signal is refused.
+    pub fn signal(&mut self, id: ConnId, pid: i32, signal: i32) -> Option<String> {
+        let c = self.conns.get_mut(&id)?;
+        let sig = nix::sys::signal::Signal::try_from(signal).ok()?;
+        if c.pid != pid {
+            if !std::mem::replace(&mut c.warned_signal, true) {
+                return Some(format!(
+                    "API client on connection {id} signed on as pid {pid} but connected as pid {}: its setsignal signal is not sent",
+                    c.pid
+                ));
+            }
+            return None;
+        }
+        let _ = c.pidfd.as_ref()?.send_signal(sig);
+        None
     }
 
     /// The connection of a token, if it is one of ours.
@@ -251,15 +472,42 @@ impl Endpoint {
             return Vec::new();
         };
         c.out.flush();
+        if self.paused {
+            self.pending_reads.insert(id);
+            return Vec::new();
+        }
         let mut buf = [0u8; 16384];
         let mut closed = false;
+        let mut corrupt = false;
+        let mut payloads = Vec::new();
+        let mut budget = READ_BUDGET;
+        self.pending_reads.remove(&id);
+        // Edge-triggered: read until it would block, but at most the budget
+        // per wake-up; cut frames after every read so a bad or oversized
+        // header ends the connection before anything more is buffered.
         loop {
-            match c.out.writer_mut().read(&mut buf) {
+            if budget == 0 {
+                self.pending_reads.insert(id);
+                self.limits.read_budget_hits += 1;
+                break;
+            }
+            let want = buf.len().min(budget);
+            match c.out.writer_mut().read(&mut buf[..want]) {
                 Ok(0) => {
                     closed = true;
                     break;
                 }
-                Ok(n) => c.frames.push(&buf[..n]),
+                Ok(n) => {
+                    budget -= n;
+                    c.frames.push(&buf[..n]);
+                    match drain_frames(&mut c.frames, &mut payloads) {
+                        Ok(()) => {}
+                        Err(_) => {
+                            corrupt = true;
+                            break;
+                        }
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => {
@@ -268,17 +516,9 @@ impl Endpoint {
                 }
             }
         }
-        let mut payloads = Vec::new();
-        let mut corrupt = false;
-        loop {
-            match c.frames.next_frame() {
-                Ok(Some(p)) => payloads.push(p),
-                Ok(None) => break,
-                Err(_) => {
-                    corrupt = true;
-                    break;
-                }
-            }
+        if corrupt {
+            self.limits.bad_streams += 1;
+            self.pending_reads.remove(&id);
         }
         let mut actions = Vec::new();
         for p in payloads {
@@ -313,8 +553,75 @@ impl Endpoint {
 
     /// Drops a connection.
     pub fn close(&mut self, id: ConnId, registry: &Registry) {
+        self.pending_reads.remove(&id);
         if let Some(mut c) = self.conns.remove(&id) {
             let _ = registry.deregister(c.out.writer_mut());
         }
+    }
+}
+
+/// Moves every complete frame into `payloads`. Fails on a corrupt stream,
+/// on a header announcing more than [`MAX_PAYLOAD`], and when more bytes are
+/// buffered than one frame can have (checked after every read, so a client
+/// cannot make the master buffer more than one frame).
+fn drain_frames(frames: &mut FrameDecoder, payloads: &mut Vec<Vec<u8>>) -> Result<(), FrameError> {
+    while let Some(p) = frames.next_frame()? {
+        payloads.push(p);
+    }
+    if frames.buffered() > HEADER_LEN + MAX_PAYLOAD {
+        return Err(FrameError::TooLarge(frames.buffered()));
+    }
+    Ok(())
+}
+
+/// A log value a client chose (a name, a reason, a message field), made
+/// safe for one log line: control characters, including newlines that
+/// would start a forged line, become `\xNN`; backslashes are doubled.
+pub fn escape_log(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() || c == '\\') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let mut b = [0u8; 4];
+                for byte in c.encode_utf8(&mut b).bytes() {
+                    out.push_str(&format!("\\x{byte:02x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_values_cannot_forge_lines() {
+        assert_eq!(escape_log("ipfail"), "ipfail");
+        assert_eq!(
+            escape_log("x\nheartbeat[1]: CRIT: forged\r\u{1b}[0m"),
+            "x\\x0aheartbeat[1]: CRIT: forged\\x0d\\x1b[0m"
+        );
+        assert_eq!(escape_log("a\\b"), "a\\\\b");
+    }
+
+    #[test]
+    fn oversized_headers_and_overfull_buffers_end_the_stream() {
+        let mut f = FrameDecoder::new();
+        let mut out = Vec::new();
+        let mut big = ((MAX_PAYLOAD + 1) as i32).to_le_bytes().to_vec();
+        big.extend_from_slice(&0xABCDu32.to_le_bytes());
+        f.push(&big);
+        assert!(drain_frames(&mut f, &mut out).is_err());
+        let mut f = FrameDecoder::new();
+        f.push(&hb_proto::ipc::encode_frame(b"t=x\n"));
+        assert!(drain_frames(&mut f, &mut out).is_ok());
+        assert_eq!(out, vec![b"t=x\n".to_vec()]);
     }
 }

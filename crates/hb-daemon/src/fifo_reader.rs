@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::Signal;
 use nix::unistd::{getppid, Pid};
 
 use crate::hb_log;
@@ -235,15 +235,60 @@ fn emergency_shutdown(master: Pid, others: &[i32]) {
     let me = std::process::id() as i32;
     for &pid in others {
         if pid > 0 && pid != me && pid != master.as_raw() {
-            hb_log!(Prio::Crit, "Killing pid {pid} with SIGTERM");
-            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+            match still_ours(pid) {
+                Some(handle) => {
+                    hb_log!(Prio::Crit, "Killing pid {pid} with SIGTERM");
+                    let _ = handle.send_signal(Signal::SIGTERM);
+                }
+                None => hb_log!(
+                    Prio::Warn,
+                    "Not killing pid {pid}: it is gone or no longer one of ours (another session)"
+                ),
+            }
         }
     }
+}
+
+/// A handle on `pid` if it is still a process of this heartbeat: in our
+/// session (the master made it; every child stays in it). A pid from the
+/// process table whose process has exited may by now belong to anyone; the
+/// pidfd taken before the check makes sure the signal reaches the process
+/// that was checked (docs/reliability.md, hardening).
+fn still_ours(pid: i32) -> Option<hb_sys::pidfd::PidFd> {
+    let handle = hb_sys::pidfd::PidFd::open(pid).ok()?;
+    let ours = nix::unistd::getsid(None).ok()?;
+    (nix::unistd::getsid(Some(Pid::from_raw(pid))).ok()? == ours).then_some(handle)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emergency_kill_spares_pids_of_other_sessions() {
+        let spawn = |prog: &str, args: &[&str]| {
+            std::process::Command::new(prog)
+                .args(args)
+                .spawn()
+                .expect("spawn")
+        };
+        // `setsid -w` forks when it is a group leader; `-f`-less setsid on a
+        // non-leader execs in place, so the pid is the sleeper's.
+        let mut stranger = spawn("setsid", &["sleep", "30"]);
+        let mut child = spawn("sleep", &["30"]);
+        let pids = [stranger.id() as i32, child.id() as i32];
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(still_ours(pids[0]).is_none());
+        emergency_shutdown(Pid::from_raw(1), &pids);
+        let st = child.wait().expect("wait");
+        assert!(!st.success(), "our session's child is killed");
+        assert!(
+            stranger.try_wait().expect("try_wait").is_none(),
+            "another session's process is left alone"
+        );
+        let _ = stranger.kill();
+        let _ = stranger.wait();
+    }
 
     #[test]
     fn frames_are_cut_at_markers_and_noise_is_skipped() {

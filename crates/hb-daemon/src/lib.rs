@@ -25,6 +25,7 @@ pub mod reload;
 pub mod respawn;
 pub mod restart;
 pub mod sdnotify;
+pub mod secure_fs;
 pub mod spawn;
 pub mod startup;
 pub mod state_files;

@@ -1,7 +1,7 @@
 //! Starting the daemon (docs/behaviour.md §1.7): validate, daemonise, prepare the
 //! state files, fork the children, enter the master loop.
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -132,16 +132,24 @@ fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
     b.recursive(true).mode(0o755);
     b.create(&paths.statedir)?;
     b.create(paths.cores_root())?;
-    if !paths.api_dir().exists() {
+    let api_dir = paths.api_dir();
+    if std::fs::symlink_metadata(&api_dir).is_err() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o750)
-            .create(paths.api_dir())?;
+            .create(&api_dir)?;
     }
-    let rsctmp = paths.rsctmp();
-    let _ = std::fs::remove_dir_all(&rsctmp);
-    std::fs::DirBuilder::new().mode(0o1755).create(&rsctmp)?;
-    std::fs::set_permissions(&rsctmp, std::fs::Permissions::from_mode(0o1755))
+    // hacluster may own the API directory: check it, and touch nothing in
+    // it by a name that could be a symlink (docs/reliability.md, hardening).
+    let hacluster: Vec<u32> = nix::unistd::User::from_name("hacluster")
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
+        .into_iter()
+        .collect();
+    let err = |e: crate::secure_fs::DirError| std::io::Error::other(e.to_string());
+    crate::secure_fs::check_existing_dir(&api_dir, &hacluster).map_err(err)?;
+    crate::secure_fs::fresh_dir(&paths.rsctmp(), 0o1755).map_err(err)
 }
 
 /// Starts the daemon; returns the exit code of the calling process.
@@ -219,6 +227,11 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     }
     let level = logging::debug_level().max(loaded.hacf.debug);
     logging::init("heartbeat", log_targets(&loaded), level);
+    // The warnings went to stderr above; the configured log gets them too
+    // (an insecure crc line must be visible where the operator looks).
+    for w in &loaded.warnings {
+        hb_log!(Prio::Warn, "{w}");
+    }
     if let Err(e) = prepare_dirs(paths) {
         hb_log!(
             Prio::Error,
@@ -258,12 +271,19 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     }
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
     let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
-        Ok((u, created)) => {
-            if created {
-                hb_log!(
+        Ok((u, note)) => {
+            match note {
+                state_files::UuidNote::Existing => {}
+                state_files::UuidNote::Created => hb_log!(
                     Prio::Info,
                     "No uuid found for current node - generating a new uuid."
-                );
+                ),
+                state_files::UuidNote::ReplacedBroken { len, saved_as } => hb_log!(
+                    Prio::Error,
+                    "{} is {len} bytes, not 16 (truncated or damaged): kept as {} and generated a new uuid; peers will see this node as a new node (restore the old file and restart to keep the old identity)",
+                    paths.uuid().display(),
+                    saved_as.display()
+                ),
             }
             u
         }

@@ -65,14 +65,42 @@ pub fn next_generation(path: &Path, now_secs: u64) -> Result<(u64, GenerationNot
     Ok((gen, note))
 }
 
+/// How the node UUID was obtained, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UuidNote {
+    /// Read from the file.
+    Existing,
+    /// No file: a new one was generated.
+    Created,
+    /// The file had `len` bytes instead of 16 (truncated or damaged): it
+    /// was kept as `saved_as` and a new UUID generated. Peers will see this
+    /// node as a new node, so this is reported, never silently done.
+    ReplacedBroken {
+        /// Size of the broken file.
+        len: u64,
+        /// Where the broken file was kept.
+        saved_as: PathBuf,
+    },
+}
+
 /// Reads the 16-byte node UUID, creating a random one when the file is
-/// missing or short. Returns the UUID and whether it was generated.
-pub fn load_or_create_uuid(path: &Path) -> Result<([u8; 16], bool), StateError> {
+/// missing; a file of another size is kept aside and reported.
+pub fn load_or_create_uuid(path: &Path) -> Result<([u8; 16], UuidNote), StateError> {
     let mut buf = [0u8; 16];
+    let mut note = UuidNote::Created;
     if let Ok(mut f) = File::open(path) {
-        if f.read_exact(&mut buf).is_ok() {
-            return Ok((buf, false));
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len == 16 && f.read_exact(&mut buf).is_ok() {
+            return Ok((buf, UuidNote::Existing));
         }
+        let mut saved_as = path.as_os_str().to_owned();
+        saved_as.push(".broken");
+        let saved_as = PathBuf::from(saved_as);
+        std::fs::rename(path, &saved_as).map_err(|source| StateError::Uuid {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        note = UuidNote::ReplacedBroken { len, saved_as };
     }
     let mut rnd = File::open("/dev/urandom").map_err(|source| StateError::Uuid {
         path: path.to_path_buf(),
@@ -90,18 +118,39 @@ pub fn load_or_create_uuid(path: &Path) -> Result<([u8; 16], bool), StateError> 
         path: path.to_path_buf(),
         source,
     })?;
-    Ok((buf, true))
+    Ok((buf, note))
 }
 
-fn write_synced(path: &Path, data: &[u8]) -> std::io::Result<()> {
+/// Replaces `path` atomically: a new file next to it (never following a
+/// symlink, never reusing an existing file), written and fsync'd, renamed
+/// over the old one, then the directory fsync'd — so a crash leaves either
+/// the old or the new content, never a truncated file.
+pub fn write_synced(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
     let mut f = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o644)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&tmp)?;
+    let result = f
+        .write_all(data)
+        .and_then(|()| f.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result?;
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -133,11 +182,51 @@ mod tests {
     fn uuid_is_created_once_and_reread() {
         let p = tmp("uuid");
         let (u1, created) = load_or_create_uuid(&p).unwrap();
-        assert!(created);
+        assert_eq!(created, UuidNote::Created);
         assert_eq!(std::fs::read(&p).unwrap().len(), 16);
         let (u2, created2) = load_or_create_uuid(&p).unwrap();
-        assert!(!created2);
+        assert_eq!(created2, UuidNote::Existing);
         assert_eq!(u1, u2);
         let _ = std::fs::remove_file(&p);
+    }
+
+    #[test]
+    fn truncated_uuid_is_kept_aside_and_reported() {
+        let p = tmp("uuid-short");
+        std::fs::write(&p, [1u8, 2, 3, 4, 5]).unwrap();
+        let (u, note) = load_or_create_uuid(&p).unwrap();
+        let saved = PathBuf::from(format!("{}.broken", p.display()));
+        assert_eq!(
+            note,
+            UuidNote::ReplacedBroken {
+                len: 5,
+                saved_as: saved.clone()
+            }
+        );
+        assert_eq!(std::fs::read(&saved).unwrap(), [1u8, 2, 3, 4, 5]);
+        assert_eq!(std::fs::read(&p).unwrap(), u);
+        let _ = std::fs::remove_file(&p);
+        let _ = std::fs::remove_file(&saved);
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_never_follows_a_symlink() {
+        let dir = std::env::temp_dir().join(format!("hb-state-atomic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("victim");
+        std::fs::write(&target, b"precious").unwrap();
+        let p = dir.join("hb_generation");
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        write_synced(&p, b"42\n").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"precious");
+        assert_eq!(std::fs::read(&p).unwrap(), b"42\n");
+        assert!(!std::fs::symlink_metadata(&p)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let leftovers = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(leftovers, 2, "no temporary file left behind");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -330,7 +330,7 @@ impl KeyRing {
             .slot(index)
             .ok_or(PacketError::UnknownKeyIndex(index))?;
         let (_, key) = self.active_slot();
-        if digest(*method, key, &packet[..body_len]).as_bytes() != token {
+        if !ct_eq(digest(*method, key, &packet[..body_len]).as_bytes(), token) {
             return Err(PacketError::DigestMismatch);
         }
         Ok(msg)
@@ -352,11 +352,29 @@ impl KeyRing {
         let (method, key) = self
             .slot(index)
             .ok_or(PacketError::UnknownKeyIndex(index))?;
-        if digest(*method, key, &classic::auth_input(&msg)).as_bytes() != token {
+        if !ct_eq(
+            digest(*method, key, &classic::auth_input(&msg)).as_bytes(),
+            token,
+        ) {
             return Err(PacketError::DigestMismatch);
         }
         Ok(msg)
     }
+}
+
+/// Compares a computed digest with a received one in time that depends only
+/// on the lengths (public: fixed per method), never on where they differ, so
+/// the response time of a node cannot guide a forger byte by byte.
+pub fn ct_eq(expected: &[u8], received: &[u8]) -> bool {
+    if expected.len() != received.len() {
+        return false;
+    }
+    let diff = expected
+        .iter()
+        .zip(received)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    // Keep the optimiser from turning the fold into an early exit.
+    std::hint::black_box(diff) == 0
 }
 
 /// Parses `"<index> <token>"` exactly as a sender writes it (`"%d %s"`):
@@ -536,6 +554,15 @@ mod tests {
             ring.open(&vec![b'#'; MAXMSG + 1]),
             Err(PacketError::TooLarge(MAXMSG + 1))
         );
+    }
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(ct_eq(b"", b""));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"xbc"));
+        assert!(!ct_eq(b"abc", b"ab"));
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub(crate) fn run(call: &Call<'_>) -> (Outcome, String) {
         .stdin(Stdio::null())
         .stderr(log_sink(call.debug_log))
         .process_group(0);
+    hb_sys::exec::reset_on_exec(&mut cmd);
     if !call.env.iter().any(|(k, _)| k == "PATH") {
         cmd.env("PATH", DEFAULT_PATH);
     }

@@ -141,7 +141,7 @@ impl ClientExec {
 
     fn prepare(&self) -> Result<(), SysError> {
         crate::signals::unblock_all()?;
-        crate::signals::set_default(&[Signal::SIGTERM])?;
+        crate::signals::default_all();
         crate::sched::make_normal()?;
         setpgid(Pid::from_raw(0), Pid::from_raw(0)).map_err(SysError::call("setpgid(0, 0)"))?;
         nix::unistd::initgroups(&self.user, self.gid).map_err(SysError::call("initgroups"))?;
@@ -244,6 +244,7 @@ where
         unsafe {
             cmd.pre_exec(|| {
                 reset_scheduler_raw();
+                crate::signals::default_all();
                 // std leaves the signal mask as inherited; scripts must not
                 // start with the master's signalfd signals blocked.
                 SigSet::empty().thread_set_mask().map_err(io::Error::from)
@@ -260,6 +261,24 @@ where
         own_group: new_pgid,
         output: File::from(r),
     })
+}
+
+/// Makes `cmd` start its program the way a process started from a shell
+/// would: `SCHED_OTHER`, an empty signal mask, every signal at its default
+/// action — whatever the master (realtime, signalfd-blocked signals, SIGPIPE
+/// ignored) or the helper that forked it had.
+pub fn reset_on_exec(cmd: &mut Command) {
+    // SAFETY: the hook runs in the forked child before exec and only makes
+    // async-signal-safe system calls (`sched_setscheduler`, `sigaction`,
+    // `sigprocmask` on a stack-allocated empty set); it takes no locks and
+    // allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            reset_scheduler_raw();
+            crate::signals::default_all();
+            SigSet::empty().thread_set_mask().map_err(io::Error::from)
+        })
+    };
 }
 
 /// `SCHED_OTHER` for the calling process, ignoring errors; async-signal-safe.

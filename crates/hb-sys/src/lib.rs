@@ -26,6 +26,7 @@ pub mod fifo;
 pub mod fork;
 pub mod host;
 pub mod net;
+pub mod pidfd;
 pub mod pidfile;
 pub mod proctitle;
 pub mod sched;

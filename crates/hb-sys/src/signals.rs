@@ -118,6 +118,36 @@ fn set_disposition(signals: &[Signal], handler: SigHandler) -> Result<(), SysErr
     Ok(())
 }
 
+/// Every catchable signal back to its default action. A disposition of
+/// `SIG_IGN` survives `exec` (handlers do not), so without this a script or
+/// client started by the master would begin with SIGPIPE, SIGINT, SIGTTOU
+/// and SIGTTIN ignored (docs/behaviour.md §1.10). Async-signal-safe: only
+/// `sigaction` calls.
+pub fn default_all() {
+    // The kernel's `struct sigaction` (handler, flags, restorer, mask) all
+    // zero: SIG_DFL, no flags, empty mask. The raw system call also reaches
+    // the real-time signals glibc reserves for itself (32, 33), which its
+    // `sigaction` refuses but which an ancestor may have left ignored.
+    let dfl = [0u64; 4];
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: rt_sigaction with a valid pointer to a zeroed kernel
+        // sigaction (SIG_DFL installs no code to run in signal context), no
+        // old-action pointer, and the kernel's sigset size (8 bytes).
+        let _ = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                dfl.as_ptr(),
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            )
+        };
+    }
+}
+
 /// Whether `sig` is blocked in the calling thread.
 pub fn is_blocked(sig: Signal) -> Result<bool, SysError> {
     SigSet::thread_get_mask()
@@ -131,6 +161,34 @@ mod tests {
     use crate::fork::fork_child;
     use crate::testutil::{wait_code, FORK_LOCK};
     use nix::sys::signal::raise;
+
+    fn sig_ign_mask() -> String {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:\t"))
+            .unwrap_or("?")
+            .to_string()
+    }
+
+    #[test]
+    fn default_all_clears_every_ignored_signal() {
+        let _g = FORK_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = fork_child(|| {
+            if ignore(&[Signal::SIGPIPE, Signal::SIGINT]).is_err()
+                || sig_ign_mask() == "0000000000000000"
+            {
+                return 10;
+            }
+            default_all();
+            if sig_ign_mask() != "0000000000000000" {
+                return 11;
+            }
+            0
+        })
+        .expect("fork");
+        assert_eq!(wait_code(pid), 0);
+    }
 
     #[test]
     fn blocked_signals_arrive_through_the_fd() {

@@ -249,3 +249,116 @@ fn fuzzed_packets_never_panic_and_never_change_state() {
     assert_eq!(snapshot(e), before);
     sim.flush(0);
 }
+
+/// A status of `node` as last sent, re-signed with the key after `edit`
+/// (a forger holding the key, docs/reliability.md "Hardening").
+fn forged_status(sim: &Sim, node: usize, edit: impl Fn(&mut Message)) -> Vec<u8> {
+    let keys = sha1_keys();
+    let last = sim.nodes[node]
+        .sent
+        .iter()
+        .rev()
+        .filter_map(|(_, b)| keys.open(b).ok())
+        .find(|m| m.msg_type() == Some("status"))
+        .expect("a status was sent");
+    let mut m = last;
+    edit(&mut m);
+    keys.add_inner_auth(&mut m);
+    keys.seal(&m)
+}
+
+fn hex_field(m: &Message, name: &str) -> u64 {
+    u64::from_str_radix(m.get_str(name).unwrap_or("0"), 16).unwrap_or(0)
+}
+
+/// One forged packet (valid key) must not make a live peer look dead nor
+/// make us lose our own heartbeat: a huge `hg`, a plausible `hg + 1`, a
+/// huge `seq`, and our own name with a sequence number we never sent.
+#[test]
+fn one_forged_packet_with_huge_generation_or_seq_kills_nobody() {
+    type Case = (&'static str, usize, fn(&mut Message));
+    let cases: [Case; 4] = [
+        ("hg=max", 1, |m| m.set_str("hg", "ffffffffffffffff")),
+        ("hg+1", 1, |m| {
+            let g = hex_field(m, "hg") + 1;
+            m.set_str("hg", format!("{g:x}"));
+        }),
+        ("seq+1e6", 1, |m| {
+            let s = hex_field(m, "seq") + 1_000_000;
+            m.set_str("seq", format!("{s:x}"));
+        }),
+        ("own seq+1e6", 0, |m| {
+            let s = hex_field(m, "seq") + 1_000_000;
+            m.set_str("seq", format!("{s:x}"));
+        }),
+    ];
+    for (what, from, edit) in cases {
+        let mut sim = running_pair();
+        sim.run_for(6000);
+        let forged = forged_status(&sim, from, edit);
+        sim.inject(0, 0, forged, 1);
+        sim.run_for(5000);
+        let e = sim.engine(0).expect("running");
+        assert_eq!(e.node_status("node1"), Some("active"), "{what}");
+        let bad: Vec<_> = sim
+            .events_of(0, |e| {
+                matches!(e, Event::NodeDead { .. } | Event::LocalHeartbeatLost)
+            })
+            .map(|(t, e)| format!("{t}: {e:?}"))
+            .collect();
+        assert!(bad.is_empty(), "{what}: {bad:?}");
+        assert!(e.counters().dropped(DropReason::Forged) > 0, "{what}");
+    }
+}
+
+/// Without the guard, 3.0.6 takes any of these: the same forged status
+/// with the generation one higher is a restart, and the real heartbeats
+/// that follow are old-generation "replays" — the guard goes back to the
+/// real stream at the first real heartbeat.
+#[test]
+fn forged_restart_is_undone_by_the_next_real_heartbeat() {
+    let mut sim = running_pair();
+    sim.run_for(6000);
+    let known = sim.nodes[1].generation;
+    let forged = forged_status(&sim, 1, |m| {
+        let g = hex_field(m, "hg") + 1;
+        m.set_str("hg", format!("{g:x}"));
+    });
+    sim.inject(0, 0, forged, 1);
+    sim.run_for(1000);
+    let e = sim.engine(0).expect("running");
+    let gen = e
+        .nodes()
+        .iter()
+        .find(|v| v.name == "node1")
+        .map(|v| v.generation);
+    assert_eq!(gen, Some(known));
+}
+
+/// A recorded ping echo (`NS_st`) played back later is not a live answer.
+#[test]
+fn stale_ping_echo_is_dropped() {
+    let mut cfg = small_config("node0", &["node0"], sha1_keys());
+    cfg.deadping = 5000;
+    cfg.ping_nodes = vec!["pinghost".into()];
+    cfg.media.push(MediumInfo {
+        name: "pinghost".into(),
+        is_ping: true,
+    });
+    let wall = 1_700_000_000;
+    let mut c = Cluster::new(cfg, 0, wall);
+    let keys = sha1_keys();
+    let echo = |ts: u64| {
+        let mut m = Message::from_pairs([("t", "NS_st"), ("st", "ping"), ("info", "ping")]);
+        m.push_str("src", "pinghost");
+        m.push_str("ts", format!("{ts:x}"));
+        keys.add_inner_auth(&mut m);
+        keys.seal(&m)
+    };
+    c.on_datagram(1000, wall + 1, 1, &echo(wall - 100));
+    assert_eq!(c.counters().dropped(DropReason::StaleEcho), 1);
+    assert_ne!(c.node_status("pinghost"), Some("ping"));
+    c.on_datagram(1000, wall + 1, 1, &echo(wall));
+    assert_eq!(c.counters().dropped(DropReason::StaleEcho), 1);
+    assert_eq!(c.node_status("pinghost"), Some("ping"));
+}

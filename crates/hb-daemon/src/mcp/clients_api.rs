@@ -5,8 +5,6 @@ use hb_api::{Action, ResourceHolding};
 use hb_config::HaCf;
 use hb_core::Cluster;
 use hb_rsc::{ResourceManager, RscSet, RscStatus};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
 use std::collections::VecDeque;
 
 use super::Master;
@@ -65,6 +63,35 @@ impl Master {
         self.api_actions(actions);
     }
 
+    /// docs/behaviour.md §7.9: stop reading from API clients while our messages
+    /// are not acknowledged (more than 250 outstanding with a live peer) or
+    /// a write child has a large backlog of client traffic; resume once
+    /// both have cleared. A paused client is not disconnected: its bytes
+    /// wait in its socket, and it blocks in its own send.
+    pub(super) fn update_client_pause(&mut self) {
+        let backlog = self
+            .media
+            .iter()
+            .filter_map(|m| m.outbox.as_ref())
+            .map(crate::outbox::Outbox::bulk_pending)
+            .max()
+            .unwrap_or(0);
+        let congested = self.core.congested();
+        if !self.api.paused() && (congested || backlog > crate::outbox::PAUSE_AT) {
+            self.api.set_paused(true);
+            logging::emit(
+                logging::prio_of(log::Level::Info),
+                "all clients are now paused",
+            );
+        } else if self.api.paused() && !congested && backlog < crate::outbox::RESUME_AT {
+            self.api.set_paused(false);
+            logging::emit(
+                logging::prio_of(log::Level::Info),
+                "all clients are now resumed",
+            );
+        }
+    }
+
     pub(super) fn deliver_to_clients(&mut self, msg: &hb_proto::Message) {
         if !self.api.is_open() {
             return;
@@ -94,12 +121,14 @@ impl Master {
                 }
                 Action::Close { conn } => self.api.close(conn, self.poll.registry()),
                 Action::SendToCluster(msg) => self.send_cluster(msg),
-                Action::Signal { pid, signal, .. } => {
-                    if let Ok(sig) = Signal::try_from(signal) {
-                        let _ = kill(Pid::from_raw(pid), sig);
+                Action::Signal { conn, pid, signal } => {
+                    if let Some(line) = self.api.signal(conn, pid, signal) {
+                        logging::emit(logging::prio_of(log::Level::Warn), &line);
                     }
                 }
-                Action::Log { level, text } => logging::emit(logging::prio_of(level), &text),
+                Action::Log { level, text } => {
+                    logging::emit(logging::prio_of(level), &crate::api::escape_log(&text))
+                }
             }
         }
     }

@@ -28,6 +28,9 @@ impl Master {
         while let Some(out) = self.core.poll_output() {
             match out {
                 Output::Transmit(bytes) => {
+                    // Our heartbeats, ACKs and retransmissions go ahead of
+                    // client traffic (docs/reliability.md, hardening).
+                    let urgent = self.core.last_transmit_urgent();
                     let frame = hb_proto::ipc::encode_frame(&bytes);
                     // Serial lines carry the classic text form, with the
                     // inner auth recomputed (docs/protocol.md §11.4): made once
@@ -42,9 +45,14 @@ impl Master {
                             let f = serial_frame.get_or_insert_with(|| {
                                 classic_frame(&self.core.config().keys, &bytes)
                             });
-                            if !f.is_empty() {
+                            if f.is_empty() {
+                            } else if urgent {
+                                ob.push_urgent(f);
+                            } else {
                                 ob.push(f);
                             }
+                        } else if urgent {
+                            ob.push_urgent(&frame);
                         } else {
                             ob.push(&frame);
                         }

@@ -274,12 +274,16 @@ impl Master {
             self.timers(now);
             self.core.on_tick(now, Self::wall());
             self.drain_core();
+            self.update_client_pause();
             if let Some(code) = self.exit_code {
                 self.close_watchdog();
                 return (!self.restart).then_some(code);
             }
             let wake = self.core.next_wakeup().min(self.next_timer());
-            let timeout = wake.saturating_sub(self.now()).clamp(1, 1000);
+            // A connection with bytes left over (read budget) is served
+            // again at once, after the timers above had their turn.
+            let floor = u64::from(!self.api.has_pending_reads());
+            let timeout = wake.saturating_sub(self.now()).clamp(floor, 1000);
             if let Err(e) = self
                 .poll
                 .poll(&mut events, Some(Duration::from_millis(timeout)))
@@ -288,6 +292,9 @@ impl Master {
                     hb_log!(Prio::Error, "poll failed: {e}");
                 }
                 continue;
+            }
+            for id in self.api.take_pending_reads() {
+                self.on_api_readable(id);
             }
             for ev in events.iter() {
                 match ev.token() {
@@ -396,6 +403,10 @@ impl Master {
             r.tick(now);
         }
         self.drain_rsc();
+        if self.api.is_open() {
+            let actions = self.api.expire_unsigned();
+            self.api_actions(actions);
+        }
         if self.api.is_open() && now >= self.next_audit {
             self.next_audit = now + API_AUDIT_MS;
             self.api_audit();

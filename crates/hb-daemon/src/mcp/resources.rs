@@ -115,7 +115,11 @@ impl Master {
     /// the native IP path and the script timeout settings.
     pub(super) fn script_env(&self) -> hb_rsc_runner::ScriptEnv {
         let mut env = hb_rsc_runner::ScriptEnv::new(&self.paths.confdir);
-        env.vars = std::env::vars().collect();
+        // vars_os: a variable that is not UTF-8 (set by whoever started
+        // us) must not abort the master, as std::env::vars would.
+        env.vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
         env.debug_log = self.hacf.debugfile.clone();
         let settings = runner_settings(|k| std::env::var(k).ok(), &self.hacf.env);
         for p in &settings.problems {
