@@ -23,6 +23,7 @@
 //!    that value. No answer within `-t` seconds: exit 5.
 
 use crate::client::NodeEntry;
+use crate::error::ClientError;
 use crate::getopt::{getopt, Event};
 use hb_proto::{cnum, Message};
 use std::collections::BTreeMap;
@@ -360,7 +361,7 @@ impl Dopd {
     fn peer_usable(
         &self,
         peer: &str,
-        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, String>,
+        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, ClientError>,
         out: &mut Vec<Action>,
     ) -> bool {
         if peer.eq_ignore_ascii_case(&self.me) {
@@ -414,7 +415,7 @@ impl Dopd {
         &mut self,
         conn: ConnId,
         msg: &Message,
-        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, String>,
+        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, ClientError>,
     ) -> Vec<Action> {
         let peer = msg.get_str(F_OUTDATER_PEER);
         let resource = msg.get_str(F_OUTDATER_RES);

@@ -1,6 +1,7 @@
 //! Tests of dopd and drbd-peer-outdater's decisions.
 
 use super::*;
+use crate::error::ClientError;
 
 fn node(name: &str, kind: &str, status: &str) -> NodeEntry {
     NodeEntry {
@@ -51,7 +52,7 @@ fn logs(actions: &[Action], level: Level) -> Vec<String> {
         .collect()
 }
 
-fn walk_of(nodes: Vec<NodeEntry>) -> impl FnMut() -> Result<Vec<NodeEntry>, String> {
+fn walk_of(nodes: Vec<NodeEntry>) -> impl FnMut() -> Result<Vec<NodeEntry>, ClientError> {
     move || Ok(nodes.clone())
 }
 
@@ -270,9 +271,14 @@ fn dead_unknown_self_or_ping_peer_is_unreachable() {
     // A failed node walk: unreachable too.
     let mut d = Dopd::new("nodea");
     let out = d.on_request(1, &request_message("nodeb", "r0"), &mut || {
-        Err("No timely response.".to_string())
+        Err(ClientError::Timeout)
     });
     assert_eq!(answers(&out), vec![(1, "5".to_string())]);
+    let warns = logs(&out, Level::Warn);
+    assert!(
+        warns.iter().any(|l| l == "REASON: No timely response."),
+        "{out:?}"
+    );
 }
 
 #[test]
