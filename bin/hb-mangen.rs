@@ -86,7 +86,13 @@ when none applies the export stops with exit status 6 and names the \fB\-\-addr\
 Graceful shutdown: release resources, tell the peers, exit (what \fB\-k\fR sends).
 .TP
 \fBSIGHUP\fR
-Reread the configuration (what \fB\-r\fR sends after validating it).
+Reread the configuration (what \fB\-r\fR sends after validating it). A changed \fIha.cf\fR that is
+valid (with haresources and authkeys) is applied by a quick restart: the daemon stops its
+clients and core children without releasing any resource and execs itself with
+\fB\-R \-C\fR \fIheld\fR (same pid and pid file); the new image keeps the generation and
+sequence numbers, so peers see no restart and no death, and the virtual addresses never drop.
+A changed authkeys alone is applied in place. A file with errors is refused (errors logged as
+\fIFILE:LINE\fR) and the running configuration stays.
 .TP
 \fBSIGUSR1\fR, \fBSIGUSR2\fR
 Raise or lower the debug level.

@@ -1,6 +1,8 @@
 # scripts/prereqs.sh -- sourced by test.sh, demo.sh and bench.sh: root check, the Debian
 # packages the project runs with and tests against (installed only when missing, with a
 # temporary policy-rc.d so that no packaged service starts), and a cargo on PATH.
+# PREREQS=demo (demo.sh): only what the demo uses (iproute2, ps), never the heartbeat package.
+# NEED_CARGO=0: no cargo needed (prebuilt binaries).
 # shellcheck shell=bash
 
 say() { printf '==> %s\n' "$*"; }
@@ -34,6 +36,16 @@ REQUIREMENTS=(
     # C++ compiler: libfuzzer-sys's build script, run by test.sh's cargo check of fuzz/.
     "g++ c++"
 )
+
+# What the demo needs: our build runs the cluster, iproute2 builds the namespaces.
+DEMO_REQUIREMENTS=(
+    "iproute2 ip"
+    "util-linux unshare"
+    "procps ps"
+)
+if [ "${PREREQS:-all}" = demo ]; then
+    REQUIREMENTS=("${DEMO_REQUIREMENTS[@]}")
+fi
 
 satisfied() { # satisfied PACKAGE [FILE|COMMAND]
     local pkg=$1 what=${2:-}
@@ -82,7 +94,7 @@ install_packages() {
     trap - EXIT
 }
 
-say "checking test prerequisites"
+say "checking prerequisites"
 missing=()
 for req in "${REQUIREMENTS[@]}"; do
     read -r pkg what <<<"$req"
@@ -108,5 +120,5 @@ if ! command -v cargo >/dev/null; then
         fi
     done
 fi
-command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain >= 1.80 (https://rustup.rs)"
+[ "${NEED_CARGO:-1}" = 0 ] || command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain >= 1.80 (https://rustup.rs)"
 

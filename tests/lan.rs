@@ -142,3 +142,51 @@ fn serial_cable_carries_bytes_until_cut() -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Our binaries are staged outside the checkout (which may be under a 0700 home directory or
+/// under /tmp, which nodes replace): an unprivileged user inside a node can run them.
+#[test]
+fn staged_binaries_run_as_an_unprivileged_user_inside_a_node() -> Result<()> {
+    let lan = Lan::new(1)?;
+    let ours = hb_tests::Daemon::ours()?;
+    let built = hb_tests::Daemon::built()?;
+    check(
+        ours.binary() != built.as_path(),
+        "Daemon::ours() hands out a staged copy, not the build output",
+    )?;
+    check(
+        !ours.binary().starts_with("/tmp") && !ours.binary().starts_with("/run"),
+        "the staged copy is outside the node-private /tmp and /run",
+    )?;
+    hb_tests::stage::check_reachable(ours.binary())?;
+    let a = lan.node(0);
+    for tool in [ours.binary().to_path_buf(), ours.tool("cl_status")?] {
+        let tool = tool.display().to_string();
+        let out = a.exec(&[
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            tool.as_str(),
+            "-V",
+        ])?;
+        // heartbeat -V prints its version; cl_status -V is not an option and prints usage:
+        // either way the program ran (126/127 would mean not executable / not found).
+        check(
+            !matches!(out.status.code(), Some(126 | 127)),
+            &format!("nobody runs {tool} inside nodea: {out:?}"),
+        )?;
+    }
+    let version = a.exec_ok(&[
+        "setpriv",
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        &ours.binary().display().to_string(),
+        "-V",
+    ])?;
+    check(
+        version.contains("heartbeat-rs"),
+        &format!("heartbeat -V as nobody: {version:?}"),
+    )
+}

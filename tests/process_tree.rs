@@ -419,6 +419,19 @@ fn systemd_notify_ready_reloading_stopping() -> Result<()> {
     a.signal(master, nix::sys::signal::Signal::SIGHUP)?;
     assert_eq!(next()?, "RELOADING=1");
     assert_eq!(next()?, "READY=1");
+    // A changed ha.cf: the quick restart's new image (same pid) says READY=1 at its comm up.
+    let hacf = a.host_path("/etc/ha.d/ha.cf")?;
+    let text = std::fs::read_to_string(&hacf)?;
+    std::fs::write(&hacf, format!("{text}# changed\n"))?;
+    a.signal(master, nix::sys::signal::Signal::SIGHUP)?;
+    assert_eq!(next()?, "RELOADING=1");
+    assert_eq!(next()?, "READY=1");
+    a.wait_for_log("Performing heartbeat restart exec.", WAIT)?;
+    assert_eq!(
+        a.master_pid(),
+        Some(master),
+        "the quick restart keeps the pid"
+    );
     let out = a.exec(&[bin.as_str(), "-k"])?;
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(next()?, "STOPPING=1");

@@ -88,7 +88,15 @@ fn parse_matrix(args: &Args) -> Result<Vec<Flavour>> {
                             ours.display()
                         )));
                     }
-                    Kind::Ours(ours.clone())
+                    // Staged (a 0755 copy under /var/tmp/hb-tests) so that nodes, whose /tmp
+                    // is their own, and unprivileged users reach it from any checkout.
+                    let staged = match (ours.parent(), ours.file_name()) {
+                        (Some(dir), Some(name)) if name == "heartbeat" => {
+                            hb_tests::stage::process_stage(dir)?.join("heartbeat")
+                        }
+                        _ => ours.clone(),
+                    };
+                    Kind::Ours(staged)
                 }
                 "real" | "heartbeat" => Kind::Real,
                 "keepalived" => {

@@ -19,10 +19,29 @@ pub enum Daemon {
 }
 
 impl Daemon {
-    /// Our `heartbeat` binary from this workspace's target directory: `$HB_OURS_HEARTBEAT` if
-    /// set, else `heartbeat` next to the test executable's `deps/` directory
-    /// (`target/debug/heartbeat`). Fails if it has not been built.
+    /// Our `heartbeat` binary, staged: found in this workspace's target directory
+    /// (`$HB_OURS_HEARTBEAT` if set, else `heartbeat` next to the test executable's `deps/`
+    /// directory, i.e. `target/debug/heartbeat`) and copied with its sibling tools (cl_status,
+    /// hb_standby, hb_takeover, ipfail) into this process's staging directory, which every
+    /// node and unprivileged user can reach (see [`crate::stage`]). Fails if it has not been
+    /// built.
     pub fn ours() -> Result<Daemon> {
+        let built = Daemon::built()?;
+        let dir = built.parent().unwrap_or(Path::new("/"));
+        Ok(Daemon::Ours(
+            crate::stage::process_stage(dir)?.join("heartbeat"),
+        ))
+    }
+
+    /// Our binaries staged into `dir` (0755, e.g. a demo cluster that outlives this process).
+    pub fn ours_staged_in(dir: &Path) -> Result<Daemon> {
+        let built = Daemon::built()?;
+        crate::stage::stage_binaries(built.parent().unwrap_or(Path::new("/")), dir)?;
+        Ok(Daemon::Ours(dir.join("heartbeat")))
+    }
+
+    /// Where our `heartbeat` was built (not staged; see [`Daemon::ours`]).
+    pub fn built() -> Result<PathBuf> {
         let path = match std::env::var_os("HB_OURS_HEARTBEAT") {
             Some(p) => PathBuf::from(p),
             None => {
@@ -43,13 +62,34 @@ impl Daemon {
             }
         };
         if path.is_file() {
-            Ok(Daemon::Ours(path))
+            Ok(path)
         } else {
             Err(Error::Invalid(format!(
                 "our heartbeat binary {} does not exist: run \
                  `cargo build --workspace --all-targets` (or set HB_OURS_HEARTBEAT)",
                 path.display()
             )))
+        }
+    }
+
+    /// Our tool `name` (`cl_status`, `hb_standby`, `ipfail`, ...) next to the staged daemon.
+    /// Fails for [`Daemon::Real`] or when the tool was not built.
+    pub fn tool(&self, name: &str) -> Result<PathBuf> {
+        match self {
+            Daemon::Real => Err(Error::Invalid(format!(
+                "{name}: only our daemon has staged tools"
+            ))),
+            Daemon::Ours(path) => {
+                let tool = path.with_file_name(name);
+                if tool.is_file() {
+                    Ok(tool)
+                } else {
+                    Err(Error::Invalid(format!(
+                        "our {name} ({}) was not built: run `cargo build --workspace --all-targets`",
+                        tool.display()
+                    )))
+                }
+            }
         }
     }
 

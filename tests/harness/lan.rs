@@ -26,8 +26,9 @@ use std::sync::Once;
 use crate::error::{io_err, Error, Result};
 use crate::node::{Node, EXEC_TIMEOUT};
 use crate::nodefs;
-use crate::prereq::check_prerequisites;
+use crate::prereq::{check_demo_prerequisites, check_prerequisites};
 use crate::proc;
+use crate::stage::{base_dir, public_base_dir, public_dir};
 
 /// Prefix of every namespace and directory the harness creates.
 const PREFIX: &str = "hbt";
@@ -53,6 +54,30 @@ pub struct LanSpec {
     pub second_lan: bool,
 }
 
+/// Where each node's `/etc/ha.d` (harc, rc.d, resource.d, shellfuncs) comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HaDir {
+    /// A copy of the host's `/etc/ha.d` (the Debian heartbeat package's scripts, which the
+    /// real daemon needs), without its ha.cf, authkeys and haresources.
+    Host,
+    /// A copy of this tree (the project's `packaging/ha.d`): a cluster of our daemon only,
+    /// which needs neither the heartbeat package nor resource-agents.
+    Tree(PathBuf),
+}
+
+/// Everything that shapes a [`Lan`]: its [`LanSpec`], an optional fixed name and the nodes'
+/// `/etc/ha.d`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanSetup {
+    /// Nodes and LANs.
+    pub spec: LanSpec,
+    /// A fixed prefix (e.g. `hbdemo`: namespaces `hbdemo-a`, ...) for a cluster meant to
+    /// outlive this process ([`Lan::keep`]); `None`: the unique `hbt<pid>x<n>`.
+    pub name: Option<String>,
+    /// The nodes' `/etc/ha.d`.
+    pub ha_d: HaDir,
+}
+
 /// Address of node `index` (1-based) on LAN 1.
 pub fn node_ip(index: usize) -> Ipv4Addr {
     Ipv4Addr::new(198, 18, 0, 10 + index_byte(index))
@@ -76,14 +101,6 @@ fn letter(index: usize) -> char {
     char::from(b'a' + index_byte(index).saturating_sub(1))
 }
 
-/// Where per-test trees live on the host (`$HB_TESTS_DIR`, default `/var/tmp/hb-tests`).
-/// Not under /run or /tmp, which nodes replace with their own.
-fn base_dir() -> PathBuf {
-    std::env::var_os("HB_TESTS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/var/tmp/hb-tests".into())
-}
-
 fn ip(args: &[&str]) -> Result<Output> {
     proc::run_ok(Command::new("ip").args(args), EXEC_TIMEOUT)
 }
@@ -103,6 +120,7 @@ pub struct Lan {
     namespaces: Vec<(String, u64)>,
     nodes: Vec<Node>,
     client_ns: String,
+    ha_d: HaDir,
 }
 
 impl Lan {
@@ -116,7 +134,29 @@ impl Lan {
 
     /// A LAN shaped by `spec`. Checks prerequisites first (root, programs).
     pub fn with_spec(spec: LanSpec) -> Result<Lan> {
-        check_prerequisites()?;
+        Lan::with_setup(LanSetup {
+            spec,
+            name: None,
+            ha_d: HaDir::Host,
+        })
+    }
+
+    /// A LAN shaped by `setup`. Checks prerequisites first: with [`HaDir::Host`] everything a
+    /// test against the real daemon needs, with [`HaDir::Tree`] only what our daemon needs.
+    pub fn with_setup(setup: LanSetup) -> Result<Lan> {
+        let spec = setup.spec;
+        match &setup.ha_d {
+            HaDir::Host => check_prerequisites()?,
+            HaDir::Tree(tree) => {
+                check_demo_prerequisites()?;
+                if !tree.join("harc").is_file() {
+                    return Err(Error::Invalid(format!(
+                        "{} is not an ha.d tree (no harc): use the project's packaging/ha.d",
+                        tree.display()
+                    )));
+                }
+            }
+        }
         if spec.nodes == 0 || spec.nodes > MAX_NODES {
             return Err(Error::Invalid(format!(
                 "a Lan has 1..={MAX_NODES} nodes, not {}",
@@ -124,13 +164,32 @@ impl Lan {
             )));
         }
         STALE_CLEANUP.call_once(cleanup_stale);
-        let prefix = format!(
-            "{PREFIX}{}x{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = base_dir().join(&prefix);
+        let prefix = match &setup.name {
+            Some(name) => {
+                if owner_pid(name).is_some() || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(Error::Invalid(format!(
+                        "Lan name {name:?}: letters and digits only, not like {PREFIX}<pid>x<n>"
+                    )));
+                }
+                if list_netns()
+                    .iter()
+                    .any(|n| n.starts_with(&format!("{name}-")))
+                {
+                    return Err(Error::Invalid(format!(
+                        "a cluster named {name} exists already (namespaces {name}-*): remove it first"
+                    )));
+                }
+                name.clone()
+            }
+            None => format!(
+                "{PREFIX}{}x{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        let dir = public_base_dir()?.join(&prefix);
         let mut lan = Lan {
+            ha_d: setup.ha_d.clone(),
             client_ns: format!("{prefix}-client"),
             prefix,
             dir,
@@ -143,7 +202,7 @@ impl Lan {
     }
 
     fn build(&mut self, spec: LanSpec) -> Result<()> {
-        std::fs::create_dir_all(&self.dir).map_err(io_err("create directory", &self.dir))?;
+        public_dir(&self.dir)?;
         let sw = format!("{}-sw", self.prefix);
         self.add_netns(&sw)?;
         let bridges: &[&str] = if spec.second_lan {
@@ -198,7 +257,7 @@ impl Lan {
                 None
             };
             let root = self.dir.join(&name);
-            nodefs::create(&root)?;
+            nodefs::create(&root, &self.ha_d)?;
             self.nodes
                 .push(Node::new(name, ns, ino, node_ip(index), ip2, root));
         }
@@ -302,6 +361,48 @@ impl Lan {
                 .args(args),
             EXEC_TIMEOUT,
         )
+    }
+
+    /// The directory holding this Lan's node trees (`/var/tmp/hb-tests/<prefix>`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Leaves the cluster running after this process ends: no teardown now (the node trees
+    /// are marked kept); [`Lan::remove_named`] removes it later. Meant for a named Lan.
+    pub fn keep(self) {
+        let _ = std::fs::write(self.dir.join(KEEP_MARKER), "kept running\n");
+        std::mem::forget(self);
+    }
+
+    /// Removes a cluster left by [`Lan::keep`]: kills every process in the namespaces
+    /// `NAME-*` (by PID), deletes them and removes the node trees. Returns whether there was
+    /// anything to remove.
+    pub fn remove_named(name: &str) -> Result<bool> {
+        crate::prereq::require_root()?;
+        if name.is_empty() || owner_pid(name).is_some() {
+            return Err(Error::Invalid(format!("not a named Lan: {name:?}")));
+        }
+        let mut found = false;
+        for ns in list_netns()
+            .into_iter()
+            .filter(|n| n.starts_with(&format!("{name}-")))
+        {
+            found = true;
+            if let Ok(ino) = netns_inode(&ns) {
+                let survivors = proc::kill_netns(ino);
+                if !survivors.is_empty() {
+                    eprintln!("hb-tests: {ns}: processes survived SIGKILL: {survivors:?}");
+                }
+            }
+            ip(&["netns", "delete", &ns])?;
+        }
+        let dir = base_dir().join(name);
+        if dir.exists() {
+            found = true;
+            std::fs::remove_dir_all(&dir).map_err(io_err("remove", &dir))?;
+        }
+        Ok(found)
     }
 
     /// Names of this Lan's namespaces that exist right now.

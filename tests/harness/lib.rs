@@ -33,6 +33,7 @@ mod procinfo;
 mod relay;
 mod scenario;
 mod serial;
+pub mod stage;
 mod standin;
 mod wait;
 
@@ -46,14 +47,17 @@ pub use fence::{
     FENCE_PLUGIN,
 };
 pub use flood::{Flood, FloodReport, MAX_FLOOD};
-pub use lan::{node_ip, node_ip2, node_name, Lan, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES};
+pub use lan::{
+    node_ip, node_ip2, node_name, HaDir, Lan, LanSetup, LanSpec, CLIENT_IP, KEEP_ENV, MAX_NODES,
+};
 pub use netns_io::{in_netns, udp_socket_in};
 pub use nix::sys::signal::Signal;
 pub use node::{Node, DAEMON_OUT, EXEC_TIMEOUT, HA_DEBUG, HA_LOG, PID_FILE};
 pub use pcap::udp_payloads;
 pub use pidns::REFUSE_HOST_REBOOT_ENV;
 pub use prereq::{
-    check_prerequisites, require_program, require_root, REAL_CL_STATUS, REAL_HEARTBEAT,
+    check_demo_prerequisites, check_prerequisites, require_program, require_root, REAL_CL_STATUS,
+    REAL_HEARTBEAT,
 };
 pub use procinfo::{alive, lines_after, sample, vm_rss_kib};
 pub use relay::{Delay, DelayRelay, RelayStats, MAX_QUEUED};

@@ -53,6 +53,40 @@ struct NodeState {
     pidns: Option<crate::pidns::PidNs>,
 }
 
+/// The shell script that makes a command run "on" a node: `$1` host name, `$2` the node's
+/// tree; it bind-mounts the private directories and execs the rest of its arguments.
+fn setup_script(own_proc: bool) -> String {
+    let mut script = String::from("set -e; h=$1; r=$2; shift 2; ");
+    script.push_str("echo \"$h\" > /proc/sys/kernel/hostname; ");
+    if own_proc {
+        // entered into the node's PID namespace: its own /proc
+        script.push_str("mount -t proc proc /proc; ");
+    }
+    for dir in PRIVATE_DIRS {
+        if *dir == nodefs::STONITH_EXTERNAL {
+            script.push_str(&format!(
+                "if [ -d /{dir} ]; then mount --bind \"$r/{dir}\" /{dir}; fi; "
+            ));
+        } else {
+            // On a host without the heartbeat package /etc/ha.d and /var/lib/heartbeat do
+            // not exist: an empty directory is the mount point (what our package creates).
+            script.push_str(&format!(
+                "[ -d /{dir} ] || mkdir -p /{dir}; mount --bind \"$r/{dir}\" /{dir}; "
+            ));
+        }
+    }
+    script.push_str(&format!(
+        "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb {}=1 \"$@\"",
+        crate::pidns::REFUSE_HOST_REBOOT_ENV
+    ));
+    script
+}
+
+/// Quotes `s` for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 /// One machine of a [`crate::Lan`]. Obtained from [`crate::Lan::node`]; torn down with the Lan.
 pub struct Node {
     name: String,
@@ -146,25 +180,7 @@ impl Node {
     /// clean environment, working directory `/`).
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> Command {
         let init = self.pidns_init();
-        let mut script = String::from("set -e; h=$1; r=$2; shift 2; ");
-        script.push_str("echo \"$h\" > /proc/sys/kernel/hostname; ");
-        if init.is_some() {
-            // entered into the node's PID namespace: its own /proc
-            script.push_str("mount -t proc proc /proc; ");
-        }
-        for dir in PRIVATE_DIRS {
-            if *dir == nodefs::STONITH_EXTERNAL {
-                script.push_str(&format!(
-                    "if [ -d /{dir} ]; then mount --bind \"$r/{dir}\" /{dir}; fi; "
-                ));
-            } else {
-                script.push_str(&format!("mount --bind \"$r/{dir}\" /{dir}; "));
-            }
-        }
-        script.push_str(&format!(
-            "cd /; exec env -i PATH={CLEAN_PATH} HOME=/root LANG=C TERM=dumb {}=1 \"$@\"",
-            crate::pidns::REFUSE_HOST_REBOOT_ENV
-        ));
+        let script = setup_script(init.is_some());
         let mut cmd = match init {
             Some(pid) => {
                 let mut c = Command::new("nsenter");
@@ -187,6 +203,29 @@ impl Node {
             .args(args.iter().map(AsRef::as_ref))
             .env("PATH", CLEAN_PATH);
         cmd
+    }
+
+    /// Writes an executable script (0755) that runs its arguments on this node exactly as
+    /// [`Node::command`] does, with `bin_dir` first in PATH (`SCRIPT cl_status listnodes`),
+    /// for a cluster left running.
+    pub fn write_enter_script(&self, path: &Path, bin_dir: &Path) -> Result<()> {
+        let script = format!(
+            "#!/bin/sh\n# Runs a command on {name}: network namespace {ns}, its own /etc/ha.d,\n\
+             # /var/lib/heartbeat, /var/log, /run and /tmp from {root},\n\
+             # {bin} first in PATH.\n\
+             exec ip netns exec {ns} unshare --mount --uts --propagation private \\\n    \
+             sh -c {setup} {marker} {name} {root_q} \\\n    \
+             env PATH={path_q} \"$@\"\n",
+            name = self.name,
+            ns = self.netns,
+            root = self.root.display(),
+            bin = bin_dir.display(),
+            setup = shell_quote(&setup_script(false)),
+            marker = proc::NODE_MARKER,
+            root_q = shell_quote(&self.root.to_string_lossy()),
+            path_q = shell_quote(&format!("{}:{CLEAN_PATH}", bin_dir.display())),
+        );
+        nodefs::write_file(path, &script, 0o755)
     }
 
     /// Runs a command inside the node (bounded by [`EXEC_TIMEOUT`]); a non-zero exit is *not*

@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::error::{io_err, Error, Result};
+use crate::lan::HaDir;
 use crate::prereq::hacluster_ids;
 use crate::proc::run_ok;
 
@@ -57,16 +58,25 @@ pub(crate) fn host_path(root: &Path, inside: &str) -> Option<PathBuf> {
         .then(|| root.join(rel))
 }
 
-/// Creates a fresh node tree under `root`.
-pub(crate) fn create(root: &Path) -> Result<()> {
+/// Creates a fresh node tree under `root`, its `/etc/ha.d` a copy of the host's or of a
+/// given tree (see [`HaDir`]).
+pub(crate) fn create(root: &Path, source: &HaDir) -> Result<()> {
+    mkdir(root, 0o755)?;
     mkdir(&root.join("etc"), 0o755)?;
     mkdir(&root.join("var/lib"), 0o755)?;
     mkdir(&root.join("var/log"), 0o755)?;
     let ha_d = root.join("etc/ha.d");
+    let from = match source {
+        HaDir::Host => Path::new("/etc/ha.d"),
+        HaDir::Tree(tree) => tree.as_path(),
+    };
     run_ok(
-        Command::new("cp").arg("-a").arg("/etc/ha.d").arg(&ha_d),
+        Command::new("cp").arg("-a").arg(from).arg(&ha_d),
         Duration::from_secs(30),
     )?;
+    // A tree from a checkout cloned with umask 077 would be 0700.
+    std::fs::set_permissions(&ha_d, std::fs::Permissions::from_mode(0o755))
+        .map_err(io_err("chmod", &ha_d))?;
     for name in HOST_CONFIG {
         let path = ha_d.join(name);
         if path.exists() {
@@ -85,10 +95,15 @@ pub(crate) fn create(root: &Path) -> Result<()> {
             Duration::from_secs(30),
         )?;
     }
-    copy_dir_skeleton(
-        Path::new("/var/lib/heartbeat"),
-        &root.join("var/lib/heartbeat"),
-    )?;
+    let state = Path::new("/var/lib/heartbeat");
+    if matches!(source, HaDir::Host) || state.is_dir() {
+        copy_dir_skeleton(state, &root.join("var/lib/heartbeat"))?;
+    } else {
+        // No heartbeat package on this host: the skeleton our daemon uses.
+        mkdir(&root.join("var/lib/heartbeat"), 0o755)?;
+        mkdir(&root.join("var/lib/heartbeat/cores"), 0o755)?;
+        mkdir(&root.join("var/lib/heartbeat/cores/root"), 0o700)?;
+    }
     mkdir(&root.join("run"), 0o755)?;
     mkdir(&root.join("tmp"), 0o1777)?;
     reset_volatile(root)
@@ -161,7 +176,9 @@ pub(crate) fn reset_volatile(root: &Path) -> Result<()> {
     let run = root.join("run");
     mkdir(&run.join("lock"), 0o1777)?;
     mkdir(&run.join("resource-agents"), 0o1755)?;
-    let (uid, gid) = hacluster_ids()?;
+    // A cluster of our daemon only runs without the hacluster account (no heartbeat
+    // package): the API directory then belongs to root.
+    let (uid, gid) = hacluster_ids().unwrap_or((0, 0));
     for sub in [
         "heartbeat",
         "heartbeat/ccm",

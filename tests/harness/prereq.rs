@@ -80,6 +80,27 @@ pub fn check_prerequisites() -> Result<()> {
     Ok(())
 }
 
+/// Programs a cluster of our daemon only needs (the demo): no Heartbeat package, no
+/// resource-agents, no socat or nftables.
+const DEMO_PROGRAMS: &[(&str, &str)] = &[
+    ("ip", "iproute2"),
+    ("unshare", "util-linux"),
+    ("setsid", "util-linux"),
+    ("mount", "mount"),
+    ("cp", "coreutils"),
+    ("sh", "dash"),
+];
+
+/// Checks what a cluster of our daemon only needs (see [`crate::HaDir::Tree`]): root and
+/// [`DEMO_PROGRAMS`]; the `hacluster` account is used when it exists.
+pub fn check_demo_prerequisites() -> Result<()> {
+    require_root()?;
+    for (program, package) in DEMO_PROGRAMS {
+        require_program(program, package)?;
+    }
+    Ok(())
+}
+
 /// uid of `hacluster` and gid of `haclient` (created by the heartbeat package).
 pub(crate) fn hacluster_ids() -> Result<(u32, u32)> {
     let user = nix::unistd::User::from_name("hacluster")

@@ -12,6 +12,8 @@
 //! * [`server`]: [`ApiServer`], the client table: sign-on, requests, asynchronous
 //!   delivery, named clients' cluster messages, flow control (docs/behaviour.md §7.4,
 //!   §7.6, §7.7, §7.8, §7.9). It returns [`Action`]s for the daemon to carry out.
+//! * [`report`]: the operator reports of our extension requests (`cl_status metrics`,
+//!   `cl_status explain`): a snapshot rendered as Prometheus text or plain words.
 //! * [`wire`]: reply encoding (classic text + NUL), the C `sscanf`/`atoi`
 //!   number rules and message dumps for the log.
 //!
@@ -26,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod report;
 pub mod requests;
 pub mod server;
 pub mod table;

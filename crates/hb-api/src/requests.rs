@@ -141,12 +141,51 @@ pub fn handle(reqtype: &str, req: &Message, resp: Message, cx: &Context) -> Resu
         "getuuid" => getuuid(req, resp, cx),
         "getnodename" => getnodename(req, resp, cx),
         "set_sendqlen" => Ok(set_sendqlen(req)),
+        crate::report::REQ_METRICS | crate::report::REQ_EXPLAIN => report(reqtype, req, resp, cx),
         _ => Err(Bad {
             resp,
             info: None,
             unknown: true,
         }),
     }
+}
+
+/// Our extension requests (see [`crate::report`]): the rendered text, one reply per line.
+fn report(reqtype: &str, req: &Message, resp: Message, cx: &Context) -> Result<Outcome, Bad> {
+    use crate::report::{self, F_FORMAT, F_LINE};
+    let Some(snapshot) = cx.view.report() else {
+        return Err(Bad {
+            resp,
+            info: None,
+            unknown: true,
+        });
+    };
+    let text = if reqtype == report::REQ_METRICS {
+        report::render_metrics(&snapshot)
+    } else if req.get_str(F_FORMAT) == Some("json") {
+        report::render_explain_json(&snapshot)
+    } else {
+        report::render_explain(&snapshot)
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.len().saturating_sub(1);
+    let mut replies = Vec::with_capacity(lines.len().max(1));
+    for (i, line) in lines.iter().enumerate() {
+        let mut r = resp.clone();
+        r.set_str(F_LINE, line);
+        r.set_str("result", if i == last { API_OK } else { API_MORE });
+        replies.push(r);
+    }
+    if replies.is_empty() {
+        let mut r = resp;
+        r.set_str("result", API_OK);
+        replies.push(r);
+    }
+    Ok(Outcome {
+        replies,
+        effect: Effect::None,
+        logs: Vec::new(),
+    })
 }
 
 /// Looks a node up the way `lookup_node` does: the query in ASCII lower

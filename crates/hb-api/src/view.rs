@@ -118,4 +118,9 @@ pub trait ClusterView {
     /// Whether process `pid` exists (`kill(pid, 0)` does not fail with
     /// `ESRCH`).
     fn process_exists(&self, pid: i32) -> bool;
+    /// A snapshot for the operator reports (our extension requests, see
+    /// [`crate::report`]); `None` (the default) answers them like an unknown request.
+    fn report(&self) -> Option<crate::report::Snapshot> {
+        None
+    }
 }

@@ -71,6 +71,10 @@ const COMMANDS: &[(&str, Option<&str>, bool, bool)] = &[
     ("rscstatus", Some("m"), true, true),
     ("hbparameter", Some("mp:"), true, true),
     ("test", None, true, false),
+    // heartbeat-rs additions (not in the help screen, which stays the C tool's): see
+    // crate::report.
+    ("metrics", Some("m"), true, false),
+    ("explain", Some("m"), true, true),
 ];
 
 /// Everything a sub-command works with.
@@ -146,6 +150,9 @@ pub fn run(args: &[String], opts: &Options, out: &mut dyn Write, err: &mut dyn W
     if let (Some(e), true) = (&failure, needs_signon) {
         tool.log("Cannot signon with heartbeat");
         tool.log(&format!("REASON: {e}"));
+        if name == "explain" {
+            tool.print(crate::report::NO_API);
+        }
         return NORMAL_FAIL;
     }
     let rc = match (name, client.as_mut()) {
@@ -180,8 +187,27 @@ fn dispatch(t: &mut Tool, c: &mut Client, name: &str, sub: &[String], optstr: &s
                 "hblinkstatus" => hblinkstatus(t, c, &operands),
                 "clientstatus" => clientstatus(t, c, &operands),
                 "rscstatus" => rscstatus(t, c),
+                "metrics" => print_report(t, crate::report::metrics(c)),
+                "explain" => {
+                    let json = t.json;
+                    print_report(t, crate::report::explain(c, json))
+                }
                 _ => UNKNOWN_ERROR,
             }
+        }
+    }
+}
+
+/// Prints a report of [`crate::report`] or logs why there is none.
+fn print_report(t: &mut Tool, report: Result<String, crate::ClientError>) -> i32 {
+    match report {
+        Ok(text) => {
+            let _ = t.out.write_all(text.as_bytes());
+            OK
+        }
+        Err(e) => {
+            t.log(&format!("Cannot get the report: {e}"));
+            NORMAL_FAIL
         }
     }
 }

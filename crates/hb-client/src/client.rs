@@ -398,6 +398,39 @@ impl Client {
         }
     }
 
+    /// A multi-line answer of one of heartbeat-rs's extension requests (`hbrs-metrics`,
+    /// `hbrs-explain`): the `line` field of every reply. `Ok(None)` when the daemon does not
+    /// know the request (Heartbeat 3.0.6 answers `result=badreq`).
+    pub fn report_lines(
+        &mut self,
+        reqtype: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<Option<Vec<String>>, ClientError> {
+        let mut req = self.boilerplate(reqtype);
+        for (k, v) in fields {
+            req.push_str(*k, v);
+        }
+        self.send(&req)?;
+        let mut out = Vec::new();
+        loop {
+            let r = self.read_reply(reqtype)?;
+            match r.get_str("result") {
+                Some("OK") | Some("ok/more") => {}
+                Some("badreq") if out.is_empty() => return Ok(None),
+                other => {
+                    return Err(ClientError::Protocol(format!(
+                        "Unexpected API result value: [{}]",
+                        other.unwrap_or_default()
+                    )))
+                }
+            }
+            out.push(r.get_str("line").unwrap_or_default().to_string());
+            if r.get_str("result") == Some("OK") {
+                return Ok(Some(out));
+            }
+        }
+    }
+
     /// `iflist` of a node, in daemon order, duplicates removed.
     pub fn links(&mut self, node: &str) -> Result<Vec<LinkEntry>, ClientError> {
         let mut req = self.boilerplate("iflist");

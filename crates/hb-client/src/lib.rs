@@ -9,6 +9,8 @@
 //!   reports, so tools print the same `REASON:` lines.
 //! * [`cl_status`]: the whole `cl_status` command (docs/behaviour.md §8) as a library
 //!   function, so that it can be tested without a process.
+//! * [`report`]: `cl_status metrics` and `cl_status explain` (heartbeat-rs's extension
+//!   requests, or what the standard queries tell about Heartbeat 3.0.6).
 //! * [`dopd`]: DRBD's outdate-peer daemon and `drbd-peer-outdater`, their
 //!   messages, state and exit codes (the binaries are in `bin/`).
 //! * [`getopt`]: GNU `getopt` (argument permutation and messages), which
@@ -22,6 +24,7 @@ pub mod client;
 pub mod dopd;
 pub mod error;
 pub mod getopt;
+pub mod report;
 
 pub use client::{
     ipc_frame, socket_path, Client, LinkEntry, NodeEntry, SignOnInfo, SignOnOptions, DEFAULT_SOCKET,

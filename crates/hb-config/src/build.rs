@@ -86,6 +86,7 @@ fn initial(udpport: u16) -> HaCf {
         max_rexmit_delay_ms: 250,
         logfile: None,
         debugfile: None,
+        metrics_file: None,
         logfacility: None,
         logfacility_code: None,
         use_logd: false,
@@ -351,6 +352,14 @@ impl<'a> Builder<'a> {
             }
             "logfile" => self.cfg.logfile = Some(PathBuf::from(v)),
             "debugfile" => self.cfg.debugfile = Some(PathBuf::from(v)),
+            "metrics_file" => {
+                if !v.starts_with('/') {
+                    return Err(bad_choice(
+                        "an absolute path, e.g. /var/lib/prometheus/node-exporter/heartbeat.prom",
+                    ));
+                }
+                self.cfg.metrics_file = Some(PathBuf::from(v));
+            }
             "nice_failback" => {
                 boolean()?;
                 self.warn(

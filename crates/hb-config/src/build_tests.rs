@@ -972,3 +972,19 @@ fn all_line_errors_reported_in_order() {
         e[0]
     );
 }
+
+#[test]
+fn metrics_file_takes_an_absolute_path() {
+    let c = ok("metrics_file /var/lib/prometheus/node-exporter/heartbeat.prom\n");
+    assert_eq!(
+        c.metrics_file.as_deref(),
+        Some(Path::new(
+            "/var/lib/prometheus/node-exporter/heartbeat.prom"
+        ))
+    );
+    assert_eq!(ok("").metrics_file, None);
+    assert!(matches!(
+        err("metrics_file heartbeat.prom\n"),
+        K::BadChoice { directive, .. } if directive == "metrics_file"
+    ));
+}

@@ -232,6 +232,9 @@ pub const DIRECTIVES: &[Directive] = &[
         Some("the name or ip of quorum server"),
         true,
     ),
+    // heartbeat-rs only (Heartbeat 3.0.6 rejects it): where the daemon writes its Prometheus
+    // metrics for node_exporter's textfile collector. No default, so `-D` is unchanged.
+    opt("metrics_file", None, None, false),
     other("stonith", Class::WholeLine),
     other("stonith_host", Class::WholeLine),
     other("apiauth", Class::WholeLine),

@@ -132,6 +132,9 @@ pub struct HaCf {
     pub logfile: Option<PathBuf>,
     /// `debugfile` as written (`/dev/null` = off).
     pub debugfile: Option<PathBuf>,
+    /// `metrics_file` (heartbeat-rs only): the Prometheus text file the daemon rewrites
+    /// every few seconds.
+    pub metrics_file: Option<PathBuf>,
     /// `logfacility` name as written (`none` included).
     pub logfacility: Option<String>,
     /// Its syslog facility code; 0 (`none`, `kern`) means no syslog.

@@ -13,6 +13,7 @@ use crate::rng::Rng;
 use crate::stats::Counters;
 use crate::track::{RexmitTimers, Track};
 use crate::wire::{self, Originator};
+mod resume;
 
 /// Extra `dt` advertised during the first seconds after start (docs/protocol.md §8.1).
 pub const STARTUP_DEADTIME_BUMP: Millis = 2000;
@@ -395,6 +396,7 @@ impl Cluster {
                 dead_interval: n.dead_interval,
                 generation: n.track.generation,
                 is_local: i == self.me,
+                last_status: n.last_status,
             })
             .collect()
     }
@@ -415,6 +417,7 @@ impl Cluster {
                     medium: l.name.clone(),
                     medium_index: l.medium,
                     up: l.up,
+                    last_packet: l.last_update,
                 })
             })
             .collect()
@@ -663,6 +666,7 @@ impl Cluster {
         node.heard = false;
         let name = node.name.clone();
         self.reset_track(i);
+        self.counters.node_deaths += 1;
         self.emit(Event::NodeDead { node: name });
     }
 
@@ -695,6 +699,7 @@ impl Cluster {
                 }
             }
             for medium in changed {
+                self.counters.link_deaths += 1;
                 let node = self.nodes[i].name.clone();
                 self.emit(Event::LinkStatus {
                     node,

@@ -99,6 +99,9 @@ pub struct NodeView {
     pub generation: u64,
     /// Is this us?
     pub is_local: bool,
+    /// Local monotonic time of its last accepted status message (None: none since start or
+    /// since its death).
+    pub last_status: Option<Millis>,
 }
 
 /// A read-only view of one link.
@@ -112,4 +115,7 @@ pub struct LinkView {
     pub medium_index: usize,
     /// True when up.
     pub up: bool,
+    /// Local monotonic time of the last packet from the node on this medium (the engine's
+    /// start while none arrived).
+    pub last_packet: Millis,
 }

@@ -241,6 +241,20 @@ impl Sim {
         self.drain(i);
     }
 
+    /// A quick restart of node `i` (docs/behaviour.md §1.9.3): a new engine
+    /// with the same generation continuing the old one's message stream.
+    pub fn resume(&mut self, i: usize) {
+        let wall = self.wall();
+        let node = &mut self.nodes[i];
+        let last = node.engine.as_ref().map_or(0, Cluster::last_seq);
+        node.cfg.generation = node.generation;
+        node.cfg.seed = node.cfg.seed.wrapping_add(1);
+        let mut engine = Cluster::new(node.cfg.clone(), self.now, wall);
+        engine.resume_stream(last);
+        node.engine = Some(engine);
+        self.drain(i);
+    }
+
     /// Starts every node now.
     pub fn start_all(&mut self) {
         for i in 0..self.nodes.len() {

@@ -101,6 +101,10 @@ pub struct Counters {
     pub acks_sent: u64,
     /// Late heartbeats (warntime or deadtime exceeded).
     pub late_heartbeats: u64,
+    /// Nodes declared dead (each death once).
+    pub node_deaths: u64,
+    /// Links declared dead (each up -> dead transition once).
+    pub link_deaths: u64,
     /// Messages that filled a gap.
     pub gaps_filled: u64,
     /// `NS_rexmit` requests addressed to us.

@@ -47,6 +47,8 @@ pub struct View<'a> {
     pub hacf: &'a HaCf,
     /// Resource holding (`getrsc`).
     pub resources: ResourceHolding,
+    /// What the operator reports need besides (None: answer them like Heartbeat 3.0.6).
+    pub report: Option<crate::report::Sources<'a>>,
 }
 
 impl ClusterView for View<'_> {
@@ -120,6 +122,15 @@ impl ClusterView for View<'_> {
     }
     fn log_facility(&self) -> i32 {
         self.hacf.logfacility_code.unwrap_or(-1)
+    }
+    fn report(&self) -> Option<hb_api::report::Snapshot> {
+        let src = self.report.as_ref()?;
+        Some(crate::report::snapshot(
+            self.core,
+            self.hacf,
+            src,
+            self.resources.as_str(),
+        ))
     }
     fn process_exists(&self, pid: i32) -> bool {
         !matches!(

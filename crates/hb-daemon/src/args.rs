@@ -30,10 +30,11 @@ pub struct Args {
     /// Do not manage resources (haresources ignored).
     #[arg(short = 'M')]
     pub no_resources: bool,
-    /// Validate the configuration and tell the running daemon to reread it.
+    /// Validate the configuration and tell the running daemon to reread it (a changed ha.cf is
+    /// applied by a re-exec that keeps the resources).
     #[arg(short = 'r')]
     pub reload: bool,
-    /// Internal: this is the re-exec'd image of a restarting daemon.
+    /// Internal: this is the re-exec'd image of a quick restart (same pid, resources kept).
     #[arg(short = 'R')]
     pub restarted: bool,
     /// Internal, with -R: resources currently held (none, local, foreign, all).

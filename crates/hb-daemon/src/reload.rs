@@ -1,5 +1,6 @@
 //! SIGHUP handling (docs/behaviour.md §1.10): notice which files changed and
-//! validate them before anything is applied. Unlike the C daemon, a broken
+//! validate them before anything is applied. A valid new ha.cf is applied by
+//! a quick restart (docs/behaviour.md §1.9.3); unlike the C daemon, a broken
 //! file never takes the node down: it is refused and the running
 //! configuration stays in force.
 
@@ -18,7 +19,8 @@ pub enum Outcome {
     Unchanged,
     /// authkeys changed and is valid: use these keys from now on.
     NewKeys(Box<KeyRing>),
-    /// ha.cf changed and is valid; applied at the next restart.
+    /// ha.cf changed and is valid: applied by a quick restart
+    /// (docs/behaviour.md §1.9.3) that keeps the resources.
     NeedsRestart,
     /// A changed file is invalid: these errors, nothing applied.
     Rejected(Vec<String>),
@@ -49,12 +51,23 @@ impl Watcher {
         let hacf_now = mtime(&paths.hacf());
         let keys_now = mtime(&paths.authkeys());
         if hacf_now != self.hacf {
-            return match load_config(paths) {
-                Ok(_) => {
+            // The new image reads every file again: all of them must be valid.
+            return match (load_config(paths), read_keys(paths)) {
+                (Ok(_), Ok(_)) => {
                     self.hacf = hacf_now;
+                    self.authkeys = keys_now;
                     Outcome::NeedsRestart
                 }
-                Err(errors) => Outcome::Rejected(errors.iter().map(ToString::to_string).collect()),
+                (cfg, keys) => {
+                    let mut all: Vec<String> = cfg
+                        .err()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    all.extend(keys.err().unwrap_or_default());
+                    Outcome::Rejected(all)
+                }
             };
         }
         if keys_now != self.authkeys {

@@ -16,6 +16,11 @@ pub fn remember_args() {
     let _ = ARGS.set(std::env::args_os().collect());
 }
 
+/// The command line remembered by [`remember_args`].
+pub fn original_args() -> &'static [OsString] {
+    ARGS.get().map_or(&[], Vec::as_slice)
+}
+
 /// How long to stay down before the new image starts: long enough for every
 /// peer to declare us dead (the C daemon sleeps `ceil(deadtime) + 1` s).
 pub fn pause_before_exec(deadtime_ms: u64) -> Duration {

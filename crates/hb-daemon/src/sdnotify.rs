@@ -22,6 +22,17 @@ impl Notifier {
         Notifier { addr }
     }
 
+    /// The `$NOTIFY_SOCKET` value naming this socket (handed to the new
+    /// image of a quick restart, which is still the service's main process).
+    pub fn env_value(&self) -> Option<String> {
+        let addr = self.addr.as_ref()?;
+        if let Some(path) = addr.as_pathname() {
+            return path.to_str().map(str::to_string);
+        }
+        addr.as_abstract_name()
+            .map(|n| format!("@{}", String::from_utf8_lossy(n)))
+    }
+
     /// Sends one state string; failures are ignored (systemd may be gone,
     /// and heartbeats matter more than status reports).
     pub fn notify(&self, state: &str) {
@@ -63,6 +74,10 @@ mod tests {
         let _ = std::fs::remove_file(&dir);
         assert!(parse("relative").is_none());
         assert!(parse("@abstract-name").is_some());
+        for v in ["/run/notify.sock", "@abstract-name"] {
+            let n = Notifier { addr: parse(v) };
+            assert_eq!(n.env_value().as_deref(), Some(v));
+        }
         // Not started by systemd: nothing to do, nothing fails.
         Notifier { addr: None }.notify("STOPPING=1");
     }

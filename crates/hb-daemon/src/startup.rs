@@ -127,7 +127,9 @@ fn check_state_dir(dir: &Path) -> std::io::Result<()> {
     result
 }
 
-fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
+/// `restarted`: the re-exec'd image of a quick restart, whose resources'
+/// scratch directory must survive (docs/behaviour.md §1.9.3).
+fn prepare_dirs(paths: &Paths, restarted: bool) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true).mode(0o755);
     b.create(&paths.statedir)?;
@@ -149,7 +151,11 @@ fn prepare_dirs(paths: &Paths) -> std::io::Result<()> {
         .collect();
     let err = |e: crate::secure_fs::DirError| std::io::Error::other(e.to_string());
     crate::secure_fs::check_existing_dir(&api_dir, &hacluster).map_err(err)?;
-    crate::secure_fs::fresh_dir(&paths.rsctmp(), 0o1755).map_err(err)
+    let rsctmp = paths.rsctmp();
+    if restarted && rsctmp.is_dir() {
+        return Ok(());
+    }
+    crate::secure_fs::fresh_dir(&rsctmp, 0o1755).map_err(err)
 }
 
 /// Starts the daemon; returns the exit code of the calling process.
@@ -171,6 +177,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
                 hb_log!(Prio::Error, "{e}");
             }
             hb_log!(Prio::Error, "Configuration error, heartbeat not started.");
+            if args.restarted {
+                hb_log!(Prio::Error, "Config errors: Heartbeat NOT restarted");
+            }
             return exit::NOT_CONFIGURED;
         }
     };
@@ -193,7 +202,12 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         Prio::Info,
         "Configuration validated. Starting heartbeat {HB_VERSION}"
     );
-    if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
+    if args.restarted {
+        // docs/behaviour.md §2.1 `-R`: the pid file names this very process.
+        if let Err(code) = crate::quick_restart::check_restarted_image(&paths.pidfile()) {
+            return code;
+        }
+    } else if let PidStatus::Running(pid) = pidfile::read_status(&paths.pidfile()) {
         hb_log!(Prio::Info, "heartbeat: already running [pid {pid}].");
         return exit::OK;
     }
@@ -206,7 +220,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         hb_log!(Prio::Error, "heartbeat not started.");
         return exit::FAILURE;
     }
-    if !args.foreground {
+    if !args.foreground && !args.restarted {
         match hb_sys::daemon::daemonize() {
             Ok(true) => return exit::OK, // the parent
             Ok(false) => {}
@@ -217,7 +231,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         }
     }
     let _ = nix::unistd::setsid();
-    if let Err(e) = pidfile::create(&paths.pidfile()) {
+    if args.restarted {
+        // Same pid: the pid file stays as it is.
+    } else if let Err(e) = pidfile::create(&paths.pidfile()) {
         hb_log!(
             Prio::Error,
             "heartbeat: could not create pidfile [{}]: {e}",
@@ -232,7 +248,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     for w in &loaded.warnings {
         hb_log!(Prio::Warn, "{w}");
     }
-    if let Err(e) = prepare_dirs(paths) {
+    if let Err(e) = prepare_dirs(paths, args.restarted) {
         hb_log!(
             Prio::Error,
             "cannot prepare {}: {e}",
@@ -270,6 +286,19 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         GenerationNote::Incremented => {}
     }
     hb_log!(Prio::Info, "Heartbeat generation: {generation}");
+    // A quick restart continues the previous image's stream instead.
+    let resumed = crate::quick_restart::take_stream(args.restarted);
+    let peer_rsc = crate::quick_restart::take_peer_rsc(args.restarted);
+    let generation = match resumed {
+        Some((g, seq)) => {
+            hb_log!(
+                Prio::Info,
+                "restart: continuing generation {g} after sequence number {seq}."
+            );
+            g
+        }
+        None => generation,
+    };
     let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
         Ok((u, note)) => {
             match note {
@@ -367,7 +396,10 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         seed,
     };
     let start = Instant::now();
-    let core = Cluster::new(core_cfg, 0, wall());
+    let mut core = Cluster::new(core_cfg, 0, wall());
+    if let Some((_, seq)) = resumed {
+        core.resume_stream(seq);
+    }
     let realtime = hacf.realtime && !args.no_realtime;
     let rtprio = hacf.rtprio.unwrap_or(1);
     let memreserve = hacf.memreserve_kb;
@@ -388,6 +420,9 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
             return exit::FAILURE;
         }
     };
+    if args.restarted {
+        master.resume(args.current_resources.as_deref(), peer_rsc.as_deref());
+    }
     master.open_watchdog();
     if realtime {
         log_realtime(&hb_sys::sched::make_realtime(
@@ -403,9 +438,16 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         );
     }
     hb_sys::proctitle::set("heartbeat: master control process");
-    hb_log!(Prio::Info, "Local status now set to: 'up'");
+    if resumed.is_none() {
+        hb_log!(Prio::Info, "Local status now set to: 'up'");
+    }
     if let Some(code) = master.run() {
         return code;
+    }
+    if let Some(held) = crate::quick_restart::requested() {
+        let e = crate::quick_restart::exec(held);
+        hb_log!(Prio::Error, "Could not exec heartbeat: {e}");
+        return exit::FAILURE;
     }
     hb_log!(Prio::Info, "Restarting heartbeat.");
     std::thread::sleep(crate::restart::pause_before_exec(deadtime_ms));

@@ -20,6 +20,9 @@
 //! never blocks: a line a full syslog cannot take is dropped rather than
 //! stall the master's heartbeats.
 
+mod recent;
+pub use recent::{recent_lines, RECENT_KEPT};
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -337,6 +340,7 @@ pub fn emit(prio: Prio, text: &str) {
     if prio == Prio::Debug && l.debug_level == 0 {
         return;
     }
+    recent::record(prio, text);
     let text = if text.len() > MAX_TEXT {
         let mut end = MAX_TEXT;
         while !text.is_char_boundary(end) {

@@ -162,6 +162,12 @@ impl ResourceManager {
         };
         let key = group.key.clone();
         let local = group.local;
+        if let Some(stats) = self.group_stats.get_mut(w.group) {
+            stats.count(w.acquire, local, ok);
+        }
+        let Some(group) = self.groups.get_mut(w.group) else {
+            return;
+        };
         if w.acquire {
             if !ok {
                 // the runner rolled the group back; like ResourceManager,

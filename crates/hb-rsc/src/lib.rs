@@ -98,7 +98,10 @@
 //! * STONITH: [`Output::Reset`] / [`ResourceManager::reset_done`] (module
 //!   `fencing`): a dead node that may hold groups is reset first, its groups
 //!   are taken only after the reset succeeded, a failing device is retried
-//!   every 5 s. Not implemented: `-R` restarts that keep resources.
+//!   every 5 s.
+//! * `-R` restarts that keep resources: [`ResourceManager::resume`] (module
+//!   `resume`) starts STABLE with the held groups and sends one stable
+//!   `resource` message at comm up instead of `starting`.
 #![deny(missing_docs)]
 
 mod fencing;
@@ -106,6 +109,8 @@ pub(crate) mod jobs;
 mod manager;
 mod nice;
 pub mod notify;
+pub mod report;
+mod resume;
 mod set;
 mod standby;
 mod takeover;

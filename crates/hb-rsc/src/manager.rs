@@ -308,7 +308,11 @@ pub struct ResourceManager {
     pub(crate) standby: StandbyState,
     pub(crate) shutdown: ShutdownState,
     pub(crate) jobs: JobQueue,
+    /// Started by a quick restart holding its groups (see `resume.rs`).
+    pub(crate) resumed: bool,
     pub(crate) fencing: crate::fencing::Fencing,
+    /// Operation counters per group (same order as `groups`), see [`crate::report`].
+    pub(crate) group_stats: Vec<crate::report::GroupCounters>,
 }
 
 impl ResourceManager {
@@ -358,7 +362,9 @@ impl ResourceManager {
             standby: StandbyState::new(),
             shutdown: ShutdownState::default(),
             jobs: JobQueue::new(),
+            resumed: false,
             fencing: crate::fencing::Fencing::default(),
+            group_stats: vec![Default::default(); cfg.groups.len()],
         }
     }
 
@@ -384,6 +390,11 @@ impl ResourceManager {
             self.set_status(n, "active");
         }
         self.set_status(&self.local.clone(), "active");
+        if self.resumed {
+            self.comm_up_resumed();
+            self.after_input(now);
+            return;
+        }
         if self.shutdown.giveup_started {
             self.pump();
             return;

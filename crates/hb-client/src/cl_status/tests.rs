@@ -55,4 +55,12 @@ fn help_and_bad_subcommand_without_daemon() {
     assert_eq!((rc, o.as_str()), (1, ""));
     assert!(e.contains("ERROR: Cannot signon with heartbeat\n"), "{e}");
     assert!(e.contains("ERROR: REASON: hb_api_signon: Can't initiate connection to heartbeat\n"));
+    // explain says what a missing API socket means (not running, or waiting for initdead).
+    let (rc, o, e) = run_it(&["cl_status", "explain"]);
+    assert_eq!(
+        (rc, o.as_str()),
+        (1, format!("{}\n", crate::report::NO_API).as_str())
+    );
+    assert!(e.contains("ERROR: Cannot signon with heartbeat\n"), "{e}");
+    assert!(o.contains("waiting for its peers (up to initdead"), "{o}");
 }

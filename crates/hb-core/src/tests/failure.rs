@@ -106,6 +106,36 @@ fn quick_restart_is_seen_as_restart_not_death() {
 }
 
 #[test]
+fn resumed_stream_is_seen_as_nothing_at_all() {
+    let mut sim = running_cluster(2, 14);
+    let before = sim.events_of(0, |_| true).count();
+    sim.resume(1);
+    sim.run_for(3000);
+    // node0 logs nothing about node1: no restart, no replay, no lost
+    // packets, no status change, no death.
+    let after: Vec<String> = sim
+        .events_of(0, |_| true)
+        .skip(before)
+        .map(|(_, e)| format!("{e:?}"))
+        .collect();
+    assert!(
+        after.iter().all(|e| !e.contains("node1")),
+        "node0 noticed node1's quick restart: {after:?}"
+    );
+    assert!(dead_times(&sim, 0, "node1").is_empty());
+    // The resumed engine sees its own stream without a gap.
+    let own: Vec<String> = sim
+        .events_of(1, |e| {
+            matches!(e, Event::LostPackets { .. } | Event::NodeRestarted { .. })
+        })
+        .map(|(_, e)| format!("{e:?}"))
+        .collect();
+    assert!(own.is_empty(), "{own:?}");
+    // The resumed engine hears node0 and is up with it.
+    assert!(sim.run_until_converged(20, sim.now + 3000).is_some());
+}
+
+#[test]
 fn partition_longer_than_deadtime_then_heal() {
     let mut sim = running_cluster(4, 13);
     sim.partition(&[&[0, 1], &[2, 3]]);

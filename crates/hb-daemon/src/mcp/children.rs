@@ -358,6 +358,17 @@ impl Master {
                 logging::emit(prio, &text);
             }
         }
+        if !rekeying {
+            let process = match medium {
+                None => "FIFO reader".to_string(),
+                Some(i) => {
+                    let spec = &self.media[i].spec;
+                    let dir = if name == "HBWRITE" { "write" } else { "read" };
+                    format!("{dir}: {} {}", spec.kind(), spec.name())
+                }
+            };
+            self.report.restarted(&process);
+        }
         match medium {
             None => {
                 self.fifo_pid = None;
@@ -446,6 +457,7 @@ impl Master {
         match self.clients[ci].state.exited(how, now, shutting_down) {
             Decision::Respawn { .. } => {
                 hb_log!(Prio::Error, "Respawning client \"{cmd}\":");
+                self.report.restarted(&cmd);
                 self.start_client(ci);
             }
             Decision::GaveUp => hb_log!(Prio::Error, "Client {cmd} \"respawning too fast\""),

@@ -35,6 +35,7 @@ fn api_view<'a>(
         core,
         hacf,
         resources,
+        report: None,
     }
 }
 
@@ -47,11 +48,38 @@ impl Master {
 
     /// A client's connection has input.
     pub(super) fn on_api_readable(&mut self, id: hb_api::ConnId) {
+        let (now_ms, api_clients) = (self.now(), self.api.connections());
         let actions = {
-            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            let mut view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            // Our extension requests (cl_status metrics / explain) need more.
+            view.report = Some(crate::report::Sources {
+                rsc: self.rsc.as_ref(),
+                state: &self.report,
+                api_clients,
+                now_ms,
+            });
             self.api.readable(id, &view)
         };
         self.api_actions(actions);
+    }
+
+    /// Rewrites the `metrics_file` (crate::report).
+    pub(super) fn write_metrics_file(&mut self, path: &std::path::Path, now: u64) {
+        let text = {
+            let view = api_view(&self.core, &self.hacf, self.rsc.as_ref());
+            let src = crate::report::Sources {
+                rsc: self.rsc.as_ref(),
+                state: &self.report,
+                api_clients: self.api.connections(),
+                now_ms: now,
+            };
+            let snapshot =
+                crate::report::snapshot(&self.core, &self.hacf, &src, view.resources.as_str());
+            hb_api::report::render_metrics(&snapshot)
+        };
+        if let Some((prio, line)) = self.report.write_metrics(path, &text) {
+            logging::emit(prio, &line);
+        }
     }
 
     /// Drops the clients whose process vanished (docs/behaviour.md §1.8).

@@ -77,6 +77,7 @@ impl Master {
                 logging::emit(level, &text);
             }
         }
+        self.report.observe(&self.core);
         let now = self.now();
         match &ev {
             Event::NodeStatus { node, old, new } => {

@@ -40,6 +40,7 @@ mod clients_api;
 mod drops;
 mod events;
 mod notify;
+mod quick_restart;
 mod resources;
 mod shutdown;
 mod signals;
@@ -112,6 +113,10 @@ pub struct Master {
     restart: bool,
     /// systemd readiness notifications (`Type=notify`).
     systemd: crate::sdnotify::Notifier,
+    /// What `cl_status metrics`/`explain` and the metrics file need (crate::report).
+    report: crate::report::ReportState,
+    /// A quick restart (changed ha.cf) under way.
+    quick_restart: Option<slots::QuickRestart>,
 }
 
 impl Master {
@@ -175,6 +180,7 @@ impl Master {
             drops::DROP_REPORT_INTERVAL_MS,
         );
         let mut m = Master {
+            report: crate::report::ReportState::new(&hacf),
             drops,
             reload,
             api,
@@ -190,6 +196,7 @@ impl Master {
             systemd: crate::sdnotify::Notifier::from_env(),
             restart_at: None,
             restart: false,
+            quick_restart: None,
             paths,
             hacf,
             node,
@@ -339,6 +346,9 @@ impl Master {
         if let Some(r) = self.restart_at {
             t = t.min(r);
         }
+        if let Some(q) = self.quick_restart {
+            t = t.min(q.due());
+        }
         for m in &self.media {
             if let Some(r) = m.retry_at {
                 t = t.min(r);
@@ -396,6 +406,9 @@ impl Master {
             hb_log!(Prio::Info, "Heartbeat restart triggered.");
             self.begin_shutdown();
         }
+        if self.quick_restart.is_some_and(|q| now >= q.due()) {
+            self.quick_restart_tick();
+        }
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
             logging::emit(level, &text);
         }
@@ -410,6 +423,9 @@ impl Master {
         if self.api.is_open() && now >= self.next_audit {
             self.next_audit = now + API_AUDIT_MS;
             self.api_audit();
+        }
+        if let Some(path) = self.report.metrics_due(now) {
+            self.write_metrics_file(&path, now);
         }
         if self.final_phase_at.is_some_and(|f| now >= f) {
             self.final_phase_at = None;

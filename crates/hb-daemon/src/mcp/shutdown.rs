@@ -71,6 +71,7 @@ impl Master {
 
     pub(super) fn stop_core_children(&mut self) {
         self.shutdown = Shutdown::Core;
+        self.quick_restart_capture();
         let mut named: Vec<(&str, Pid)> =
             self.fifo_pid.map(|p| ("HBFIFO", p)).into_iter().collect();
         for m in &self.media {

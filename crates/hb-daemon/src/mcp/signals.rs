@@ -59,7 +59,12 @@ impl Master {
                 // Ping children seal and check their echoes themselves: restart
                 // them so they use the new keys too.
                 for m in self.media.iter_mut().filter(|m| m.spec.is_ping()) {
-                    hb_log!(Prio::Info, "Restarting {} {} with the new keys.", m.spec.kind(), m.spec.name());
+                    hb_log!(
+                        Prio::Info,
+                        "Restarting {} {} with the new keys.",
+                        m.spec.kind(),
+                        m.spec.name()
+                    );
                     m.rekeying = true;
                     for pid in m.writer.into_iter().chain(m.reader) {
                         let _ = kill(pid, Signal::SIGTERM);
@@ -70,12 +75,16 @@ impl Master {
                 for e in errors {
                     hb_log!(Prio::Error, "{e}");
                 }
-                hb_log!(Prio::Error, "Configuration reload refused: keeping the running configuration.");
+                hb_log!(
+                    Prio::Error,
+                    "Configuration reload refused: keeping the running configuration."
+                );
             }
-            Outcome::NeedsRestart => hb_log!(
-                Prio::Warn,
-                "ha.cf changed: the new configuration is valid and takes effect at the next restart of heartbeat."
-            ),
+            Outcome::NeedsRestart => {
+                // The new image says READY=1 at its comm up.
+                self.begin_quick_restart();
+                return;
+            }
         }
         self.systemd.notify("READY=1");
     }

@@ -125,3 +125,21 @@ pub(super) enum Shutdown {
     /// Core children were told to stop.
     Core,
 }
+
+/// Progress of a requested quick restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum QuickRestart {
+    /// Waiting for comm up or for resource activity to settle; check again then.
+    Delayed(u64),
+    /// The longer deadtime was advertised; stop the children then.
+    Stopping(u64),
+}
+
+impl QuickRestart {
+    /// When the master's loop must call `Master::quick_restart_tick`.
+    pub(super) fn due(self) -> u64 {
+        match self {
+            QuickRestart::Delayed(t) | QuickRestart::Stopping(t) => t,
+        }
+    }
+}
