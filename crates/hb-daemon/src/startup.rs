@@ -39,7 +39,7 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
     // Nothing configured: when ha_logd is not reachable the C daemon logs
     // nowhere useful; syslog's daemon facility is the useful equivalent.
     if t.logfile.is_none() && t.debugfile.is_none() && t.facility.is_none() {
-        t.facility = Some(3);
+        t.facility = Some(3 << 3);
     }
     t
 }

@@ -382,7 +382,8 @@ pub fn emit(prio: Prio, text: &str) {
         f.write_line(&line);
     }
     if let (Some(sock), Some(fac)) = (l.syslog.as_mut(), l.targets.facility) {
-        let pri = fac * 8 + severity(prio);
+        // `fac` is the shifted syslog.h code (LOG_DAEMON = 3 << 3), as ha.cf names map to.
+        let pri = fac | severity(prio);
         let msg = format!(
             "<{}>{} {:2} {:02}:{:02}:{:02} {}: [{}]: {}: {}",
             pri,
