@@ -22,7 +22,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use hb_client::dopd::{self, Action, CommandStatus, ConnId, Dopd, Level, OutdateJob};
-use hb_client::{Client, NodeEntry, SignOnOptions};
+use hb_client::{Client, ClientError, NodeEntry, SignOnOptions};
 use hb_log::{self as logging, Prio};
 use hb_proto::ipc::FrameDecoder;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -126,8 +126,8 @@ fn run_outdate(resource: &str) -> CommandStatus {
 
 /// The node walk with every entry's type and status (asked separately
 /// from a daemon whose `nodelist` lacks them).
-fn node_walk(client: &mut Client) -> Result<Vec<NodeEntry>, String> {
-    let mut nodes = client.nodes().map_err(|e| e.to_string())?;
+fn node_walk(client: &mut Client) -> Result<Vec<NodeEntry>, ClientError> {
+    let mut nodes = client.nodes()?;
     for n in &mut nodes {
         if n.status.is_none() {
             n.status = client.node_status(&n.name).ok();

@@ -96,7 +96,7 @@ fn outdate(a: &OutdaterArgs) -> i32 {
                 ),
             );
             dopd::answer_code(&m).unwrap_or_else(|why| {
-                logging::emit(Prio::Warn, &why);
+                logging::emit(Prio::Warn, &why.to_string());
                 rc::UNDEFINED
             })
         }

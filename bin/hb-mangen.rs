@@ -65,8 +65,11 @@ Root\-only FIFO through which \fBhb_standby\fR(1), \fBhb_takeover\fR(1) and reso
 \fI/var/lib/heartbeat/hb_generation\fR, \fI/var/lib/heartbeat/hb_uuid\fR
 Generation counter and node UUID; keep them when reinstalling.
 .TP
+\fI/var/lib/heartbeat/delhostcache\fR
+Nodes removed with \fBhb_delnode\fR(1); read at start, so they stay removed.
+.TP
 \fI/var/lib/heartbeat/cores/\fR
-Working directories (and core dumps) of the daemon processes.
+Working directories (and core dumps) of the daemon processes (ha.cf \fBcoreroot\fR).
 .SH "MOVING TO PACEMAKER"
 \fBheartbeat \-\-export\-pacemaker\fR \fIOUTDIR\fR [\fB\-\-confdir\fR \fIDIR\fR]
 [\fB\-\-addr\fR \fINODE\fR:\fIIFACE\fR=\fIIP\fR ...] reads ha.cf, authkeys and haresources with
@@ -106,7 +109,8 @@ PID file (\fB\-s\fR), 2 invalid usage, 3 not running (\fB\-s\fR), 4 insufficient
 6 configuration error.
 .SH "SEE ALSO"
 \fBha.cf\fR(5), \fBauthkeys\fR(5), \fBharesources\fR(5), \fBcl_status\fR(1),
-\fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBcorosync.conf\fR(5), \fBcrm_verify\fR(8)
+\fBhb_standby\fR(1), \fBhb_takeover\fR(1), \fBhb_addnode\fR(1), \fBhb_delnode\fR(1),
+\fBcorosync.conf\fR(5), \fBcrm_verify\fR(8)
 "#;
 
 const ADMIN_EXTRA: &str = r#".SH FILES

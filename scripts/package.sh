@@ -62,7 +62,7 @@ DEB_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
 RPM_ARCH=$(uname -m)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET_DIR/$PROFILE_DIR
-REQUIRED_BINS=(heartbeat hb_standby hb_takeover hb-mangen)
+REQUIRED_BINS=(heartbeat hb_standby hb_takeover hb-mangen ResourceManager)
 
 need_build=no
 if [ "$BUILD" = always ]; then
@@ -108,11 +108,20 @@ done
 put 0555 "$BIN/cl_status" usr/bin/cl_status
 put 0755 "$BIN/hb_standby" usr/share/heartbeat/hb_standby
 put 0755 "$BIN/hb_takeover" usr/share/heartbeat/hb_takeover
+put 0755 "$BIN/ResourceManager" usr/share/heartbeat/ResourceManager
 for f in "$STAGE/usr/libexec/heartbeat/"* "$STAGE/usr/share/heartbeat/"* "$STAGE"/usr/bin/*; do
     [ -f "$f" ] && strip_bin "$f"
 done
 
+# The operator tools of 3.0.6 that stay shell scripts (our own versions).
+for f in hb_addnode hb_delnode hb_setweight hb_setsite mach_down req_resource BasicSanityCheck; do
+    put 0755 "packaging/share/$f" "usr/share/heartbeat/$f"
+done
+put 0755 packaging/share/cl_respawn usr/bin/cl_respawn
 put 0755 packaging/ha.d/harc etc/ha.d/harc
+put 0644 packaging/ha.d/README.config etc/ha.d/README.config
+# Debian's package has /etc/heartbeat as a link to ha.d.
+ln -sfn ha.d "$STAGE/etc/heartbeat"
 for f in packaging/ha.d/rc.d/* packaging/ha.d/resource.d/*; do
     put 0755 "$f" "etc/ha.d/${f#packaging/ha.d/}"
 done
@@ -156,6 +165,11 @@ for f in "$MAN"/*.[0-9]; do
 done
 
 install -d -m 0755 "$STAGE/var/lib/heartbeat" "$STAGE/var/lib/heartbeat/cores"
+# Directories 3.0.6's package ships for its other daemons (old FIFO API,
+# checkpointing, ccm, pacemaker): empty, kept so tools that expect them find them.
+install -d -m 0755 "$STAGE/var/lib/heartbeat/api" "$STAGE/var/lib/heartbeat/casual" \
+    "$STAGE/var/lib/heartbeat/ckpt" "$STAGE/var/lib/heartbeat/ccm" \
+    "$STAGE/var/lib/heartbeat/crm" "$STAGE/var/lib/heartbeat/pengine"
 install -d -m 0700 "$STAGE/var/lib/heartbeat/cores/root" \
     "$STAGE/var/lib/heartbeat/cores/hacluster" "$STAGE/var/lib/heartbeat/cores/nobody"
 # Directories are 0755 whatever the umask was.
@@ -200,8 +214,11 @@ if [ "$RPM" = yes ]; then
             case $p in
                 /etc/ha.d|/etc/ha.d/rc.d|/etc/ha.d/resource.d|/usr/share/heartbeat|\
                 /usr/share/doc/heartbeat-rs|/var/lib/heartbeat|/var/lib/heartbeat/cores|\
-                /var/lib/heartbeat/cores/root)
+                /var/lib/heartbeat/cores/root|/var/lib/heartbeat/api|/var/lib/heartbeat/casual|\
+                /var/lib/heartbeat/ckpt|/var/lib/heartbeat/ccm|/var/lib/heartbeat/crm|\
+                /var/lib/heartbeat/pengine)
                     echo "%dir $p" ;;
+                /etc/heartbeat) echo "$p" ;;
                 /var/lib/heartbeat/cores/hacluster) echo "%dir %attr(0700,hacluster,root) $p" ;;
                 /var/lib/heartbeat/cores/nobody) echo "%dir %attr(0700,nobody,root) $p" ;;
                 /usr/bin/cl_status) echo "%attr(2555,root,haclient) $p" ;;

@@ -35,8 +35,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 say "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
 
-say "cargo test --workspace"
-cargo test --workspace
+say "cargo test --workspace --no-fail-fast"
+cargo test --workspace --no-fail-fast
 
 say "cargo check of the fuzz targets (fuzz/Cargo.toml)"
 cargo check --manifest-path fuzz/Cargo.toml --bins --target-dir target/fuzz-check

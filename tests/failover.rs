@@ -464,9 +464,11 @@ fn mixed_moves(daemons: [Daemon; 2]) -> Result<()> {
         "mixed crash failover to {}: {outage:?}",
         c.daemons[1].label()
     );
-    // the real daemon runs the IPaddr2 script (≈ 150 ms) and ticks more coarsely
+    // The real daemon runs the IPaddr2 script (≈ 150 ms), ticks more coarsely and, on a
+    // loaded machine, has been seen at 2.5 s (it does not run its scripts at realtime
+    // priority): this bounds the C peer's takeover loosely; our own is bounded tightly.
     let bound = match c.daemons[1] {
-        Daemon::Real => DEADTIME + Duration::from_millis(1000) + CI_SLACK,
+        Daemon::Real => DEADTIME + Duration::from_millis(3000) + CI_SLACK,
         Daemon::Ours(_) => DEADTIME + Duration::from_millis(100) + CI_SLACK,
     };
     assert!(outage <= bound, "failover took {outage:?}: {}", c.detail());

@@ -230,6 +230,16 @@ const EXPECTED_FILES: &[(&str, &str)] = &[
     ("/etc/ha.d/resource.d/MailTo", "-rwxr-xr-x"),
     ("/etc/ha.d/resource.d/Delay", "-rwxr-xr-x"),
     ("/etc/ha.d/resource.d/OCF", "-rwxr-xr-x"),
+    ("/etc/ha.d/README.config", "-rw-r--r--"),
+    ("/usr/share/heartbeat/ResourceManager", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/mach_down", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/req_resource", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/hb_addnode", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/hb_delnode", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/hb_setweight", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/hb_setsite", "-rwxr-xr-x"),
+    ("/usr/share/heartbeat/BasicSanityCheck", "-rwxr-xr-x"),
+    ("/usr/bin/cl_respawn", "-rwxr-xr-x"),
     ("/etc/init.d/heartbeat", "-rwxr-xr-x"),
     ("/etc/logrotate.d/heartbeat", "-rw-r--r--"),
     ("/lib/systemd/system/heartbeat.service", "-rw-r--r--"),
@@ -290,6 +300,102 @@ fn deb_lists_the_heartbeat_layout() {
     }
     // Build-only tool.
     assert!(entries.iter().all(|e| !e.path.ends_with("hb-mangen")));
+}
+
+/// Paths the README lists as deliberately not shipped (its "not shipped" table);
+/// an entry ending in `/` stands for everything below it.
+fn documented_absent() -> Vec<String> {
+    let readme = std::fs::read_to_string(workspace_root().join("packaging/README.md"))
+        .expect("packaging/README.md");
+    let section = readme
+        .split("## Files of Debian's heartbeat 3.0.6 not shipped")
+        .nth(1)
+        .expect("packaging/README.md has the not-shipped section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    // The first cell of each table row names the paths.
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix('|'))
+        .filter_map(|l| l.split('|').next())
+        .flat_map(|cell| {
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|t| t.starts_with('/'))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Packages named in our .deb's Depends.
+fn declared_depends(pkgs: &Packages) -> Vec<String> {
+    let info = run_ok(
+        Command::new("dpkg-deb")
+            .arg("-f")
+            .arg(&pkgs.deb)
+            .arg("Depends"),
+    );
+    info.split([',', '|'])
+        .filter_map(|d| d.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_file_of_debians_heartbeat_is_shipped_provided_or_explained() {
+    let pkgs = packages();
+    let listing = run(Command::new("dpkg").args(["-L", "heartbeat"]));
+    assert!(
+        listing.status.success(),
+        "dpkg -L heartbeat: Debian's heartbeat must be installed (scripts/test.sh does it)"
+    );
+    let ours: Vec<String> = deb_listing(&pkgs.deb).into_iter().map(|e| e.path).collect();
+    let absent = documented_absent();
+    let depends = declared_depends(pkgs);
+    let covered_by_doc = |p: &str| {
+        absent
+            .iter()
+            .any(|a| a == p || (a.ends_with('/') && format!("{p}/").starts_with(a.as_str())))
+    };
+    let mut unexplained = Vec::new();
+    for path in text(&listing.stdout).lines().map(str::trim) {
+        if path.is_empty() || path == "/." {
+            continue;
+        }
+        let host = Path::new(path);
+        let is_dir = host.is_dir() && !host.is_symlink();
+        let ours_has = ours.iter().any(|o| o == path);
+        let ours_below = ours.iter().any(|o| o.starts_with(&format!("{path}/")));
+        if ours_has || (is_dir && ours_below) || covered_by_doc(path) {
+            continue;
+        }
+        // Owned by a package we depend on as well?
+        let owners = run(Command::new("dpkg").args(["-S", path]));
+        let provided = text(&owners.stdout).lines().any(|l| {
+            l.split(':').next().is_some_and(|pkgs| {
+                pkgs.split(',')
+                    .map(str::trim)
+                    .any(|p| depends.iter().any(|d| d == p))
+            })
+        });
+        if !provided {
+            unexplained.push(path.to_string());
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "files of Debian's heartbeat neither in heartbeat-rs, nor in a dependency, nor listed \
+         in packaging/README.md as not shipped:\n{}",
+        unexplained.join("\n")
+    );
+    // The README must not excuse what we do ship.
+    for a in &absent {
+        assert!(
+            !ours.iter().any(|o| o == a.trim_end_matches('/')),
+            "{a} is listed as not shipped but is in the package"
+        );
+    }
 }
 
 #[test]
@@ -486,10 +592,11 @@ fn rpm_has_the_same_layout() {
         .lines()
         .map(str::to_string)
         .collect();
-    let etc: BTreeSet<String> = deb_files
+    // Configuration files: the regular files under /etc (not the /etc/heartbeat link).
+    let etc: BTreeSet<String> = deb
         .iter()
-        .filter(|p| p.starts_with("/etc/"))
-        .cloned()
+        .filter(|e| e.mode.starts_with('-') && e.path.starts_with("/etc/"))
+        .map(|e| e.path.clone())
         .collect();
     assert_eq!(config, etc, "%config files");
 
@@ -620,7 +727,15 @@ fn sysv_script_parses_and_refuses_unknown_actions() {
     run_ok(Command::new("sh").arg("-n").arg(&script));
     let out = run(Command::new(&script).arg("bogus"));
     assert_eq!(out.status.code(), Some(2), "LSB: invalid argument");
-    assert!(text(&out.stderr).contains("start|stop|restart|reload|force-reload|status"));
+    assert!(text(&out.stderr).contains("start|stop|restart|reload|force-reload|status|standby"));
+    // The standby action is back (3.0.6's script has it) and the pre-start idle
+    // check runs ResourceManager verifyallidle.
+    let out = run(Command::new(&script).arg("standby"));
+    assert_eq!(out.status.code(), Some(1), "standby without a daemon");
+    assert!(text(&out.stdout).contains("Heartbeat is not currently running."));
+    let body = std::fs::read_to_string(&script).expect("init script");
+    assert!(body.contains("standby) do_standby"));
+    assert!(body.contains("\"$RESOURCE_MANAGER\" verifyallidle"));
 }
 
 // ------------------------------------------------------------------ admin tools

@@ -126,6 +126,7 @@ fn scenario(daemon: fn() -> Result<Daemon>) -> Result<BTreeMap<String, Call>> {
         "status",
         "ifstat",
         "ip-request",
+        "ip-request-resp",
         "envtest",
         "num_ping_nodes",
     ] {
@@ -158,7 +159,7 @@ fn scenario(daemon: fn() -> Result<Daemon>) -> Result<BTreeMap<String, Call>> {
     )?;
     let has = |pred: &dyn Fn(&Call) -> bool| calls(a).iter().any(pred);
     wait_for(
-        "envtest and ip-request hooks on nodea",
+        "envtest, ip-request and ip-request-resp hooks on nodea",
         STEP,
         POLL,
         || {
@@ -169,6 +170,10 @@ fn scenario(daemon: fn() -> Result<Daemon>) -> Result<BTreeMap<String, Call>> {
                 c.vars.get("HA_src").map(String::as_str) == Some("nodea")
                     && c.argv.ends_with("envtest envtest")
             }) && has(&|c| c.argv.ends_with("ip-request ip-request"))
+                && has(&|c| {
+                    c.argv.ends_with("ip-request-resp ip-request-resp")
+                        && c.vars.get("HA_weown").map(String::as_str) == Some("no")
+                })
         },
         || format!("{:#?}", calls(a)),
     )?;

@@ -47,24 +47,29 @@ fn write_exec(node: &Node, inside: &str, text: &str) -> Result<()> {
         .map_err(|e| Error::Invalid(format!("write {}: {e}", path.display())))
 }
 
-/// nodea (own PID namespace) holds the group; both run our daemon.
+/// nodea (own PID namespace) holds the group; both run our daemon. Only nodea gets the
+/// `extra` ha.cf lines (the failfast client) and `STOPRETRYMAX=1`: nodeb runs in the host's
+/// PID namespace and gets nothing that could make it reboot within a test (the Lan's SIGKILL
+/// teardown could kill a failfast client before its master; the stuck resource would need
+/// 10 failed stops, and nothing stops nodeb's group). Should it try anyway, our daemon's own
+/// guard (`HB_TESTS_REFUSE_HOST_REBOOT`) refuses in the host's namespace.
 fn pair(extra: &[&str]) -> Result<Lan> {
     let lan = Lan::new(2)?;
     let [k, d, w, i] = TIMINGS;
-    let mut cfg = ConfigBuilder::new(&lan.node_names())
+    let base = ConfigBuilder::new(&lan.node_names())
         .timings(k, d, w, i)
-        .resource(GROUP)
-        .extra("env STOPRETRYMAX=1");
+        .resource(GROUP);
+    let mut cfg_a = base.clone().extra("env STOPRETRYMAX=1");
     for line in extra {
-        cfg = cfg.extra(line);
-    }
-    let cfg = cfg.build();
-    for node in lan.nodes() {
-        node.apply(&cfg)?;
-        write_exec(node, "/etc/ha.d/resource.d/hbstuck", STUCK)?;
-        write_exec(node, "/etc/ha.d/hbtest-ff", CLIENT)?;
+        cfg_a = cfg_a.extra(line);
     }
     let (a, b) = (lan.node(0), lan.node(1));
+    a.apply(&cfg_a.build())?;
+    b.apply(&base.build())?;
+    for node in lan.nodes() {
+        write_exec(node, "/etc/ha.d/resource.d/hbstuck", STUCK)?;
+    }
+    write_exec(a, "/etc/ha.d/hbtest-ff", CLIENT)?;
     a.isolate_pids()?;
     a.start(Daemon::ours()?)?;
     b.start(Daemon::ours()?)?;

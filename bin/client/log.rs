@@ -25,6 +25,7 @@ pub fn init(entity: &str, default_facility: Option<i32>, min_debug: u32) {
             .and_then(|v| hb_config::value::parse_bool(&v))
             .unwrap_or(true),
         syslog_socket: None,
+        logd: None,
     };
     let debug = var("HA_debug").and_then(|d| d.parse().ok()).unwrap_or(0u32);
     hb_log::init(entity, targets, debug.max(min_debug));

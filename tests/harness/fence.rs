@@ -138,7 +138,8 @@ pub fn fence_calls(node: &Node) -> Vec<(SystemTime, String)> {
         .filter_map(|l| {
             let (t, rest) = l.split_once(' ')?;
             let secs: f64 = t.parse().ok()?;
-            Some((UNIX_EPOCH + Duration::from_secs_f64(secs), rest.to_string()))
+            let since = Duration::try_from_secs_f64(secs).ok()?;
+            Some((UNIX_EPOCH + since, rest.to_string()))
         })
         .collect()
 }

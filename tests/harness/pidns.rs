@@ -97,6 +97,8 @@ impl Node {
             std::thread::sleep(Duration::from_millis(10));
         };
         if nspids(init).map(|v| v.len()) != Some(2) {
+            let mut launcher = launcher;
+            proc::stop_child(&mut launcher);
             return Err(Error::Invalid(format!(
                 "{}: init {init} is not in a child PID namespace",
                 self.name()

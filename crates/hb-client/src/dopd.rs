@@ -23,6 +23,7 @@
 //!    that value. No answer within `-t` seconds: exit 5.
 
 use crate::client::NodeEntry;
+use crate::error::ClientError;
 use crate::getopt::{getopt, Event};
 use hb_proto::{cnum, Message};
 use std::collections::BTreeMap;
@@ -126,15 +127,26 @@ pub fn outdate_rc_message(me: &str, resource: &str, code: i32) -> Message {
     ])
 }
 
+/// Why dopd's answer to drbd-peer-outdater carries no usable exit code; the
+/// messages are the ones the C client logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// The answer has no `dop_value` field.
+    #[error("answer without dop_value from server")]
+    NoValue,
+    /// `dop_value` is not a whole base-10 `int`.
+    #[error("unknown message: {0} from server")]
+    Unknown(String),
+}
+
 /// drbd-peer-outdater's exit code for dopd's answer: `dop_value` read as C
 /// `strtol` base 10 that must consume the whole string and fit an `int`;
-/// anything else (missing, empty, trailing junk, overflow) is
-/// [`rc::UNDEFINED`], logged as an unknown message.
-pub fn answer_code(msg: &Message) -> Result<i32, String> {
-    let Some(v) = msg.get_str(F_DOPD_VALUE) else {
-        return Err(format!("answer without {F_DOPD_VALUE} from server"));
-    };
-    strtol_whole(v).ok_or_else(|| format!("unknown message: {v} from server"))
+/// anything else (missing, trailing junk, overflow) is an [`AnswerError`],
+/// which the client logs and exits [`rc::UNDEFINED`] for. An empty value
+/// reads as 0, as in C.
+pub fn answer_code(msg: &Message) -> Result<i32, AnswerError> {
+    let v = msg.get_str(F_DOPD_VALUE).ok_or(AnswerError::NoValue)?;
+    strtol_whole(v).ok_or_else(|| AnswerError::Unknown(v.to_string()))
 }
 
 /// C `strtol(s, &end, 10)` with `*end == '\0'` and no `ERANGE` on `int`
@@ -349,7 +361,7 @@ impl Dopd {
     fn peer_usable(
         &self,
         peer: &str,
-        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, String>,
+        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, ClientError>,
         out: &mut Vec<Action>,
     ) -> bool {
         if peer.eq_ignore_ascii_case(&self.me) {
@@ -403,7 +415,7 @@ impl Dopd {
         &mut self,
         conn: ConnId,
         msg: &Message,
-        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, String>,
+        walk: &mut dyn FnMut() -> Result<Vec<NodeEntry>, ClientError>,
     ) -> Vec<Action> {
         let peer = msg.get_str(F_OUTDATER_PEER);
         let resource = msg.get_str(F_OUTDATER_RES);

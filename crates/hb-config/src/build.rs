@@ -1,10 +1,12 @@
 //! Stage two of ha.cf parsing: raw directives to [`HaCf`], then the
 //! whole-file checks of docs/behaviour.md §3.4.
 //!
-//! Directives take effect in file order, as in the C daemon: `udpport` and
-//! `baud` are read by the media that follow them, so a medium placed before
-//! them would silently use the old value — that is an error here (the C
-//! daemon only prints a note). Every value is validated and every error is
+//! Directives take effect in file order, as in the C daemon: each UDP
+//! plugin (bcast, ucast, ucast6) reads `udpport` when its first medium is
+//! created and the serial plugin reads `baud` then, so a later `udpport` or
+//! `baud` does not change those media. 3.0.6 accepts that order with a note;
+//! we accept it with a warning that names the value the media keep
+//! (docs/behaviour.md §3.1). Every value is validated and every error is
 //! collected; the whole-file checks run only when the lines themselves were
 //! all valid (as in the C daemon, which stops after a bad line set).
 
@@ -24,6 +26,7 @@ use crate::system::SystemLookup;
 use crate::value::{atoi, facility_code, parse_bool, parse_time_ms};
 
 mod checks;
+mod plugins;
 
 /// Node table size of the C daemon (cluster plus ping nodes).
 pub const MAX_NODES: usize = 100;
@@ -133,6 +136,10 @@ struct Builder<'a> {
     once: BTreeMap<&'static str, usize>,
     /// First medium that uses `udpport` (type, line).
     port_medium: Option<(&'static str, usize)>,
+    /// The port each UDP plugin took at its first medium: 3.0.6's bcast,
+    /// ucast and ucast6 plugins read `udpport` once, when their first medium
+    /// is created, and keep it for all their media.
+    plugin_ports: BTreeMap<&'static str, u16>,
     /// First serial medium line.
     serial_line: Option<usize>,
     /// Line of each node's first declaration (duplicate detection).
@@ -159,6 +166,7 @@ impl<'a> Builder<'a> {
             warnings: Vec::new(),
             once: BTreeMap::new(),
             port_medium: None,
+            plugin_ports: BTreeMap::new(),
             serial_line: None,
             node_lines: BTreeMap::new(),
             warntime: None,
@@ -210,6 +218,19 @@ impl<'a> Builder<'a> {
             );
             return;
         }
+        let errors_before = self.errors.len();
+        self.apply(dir, raw);
+        if self.errors.len() == errors_before {
+            if let Some(reason) = directives::no_effect(dir.name) {
+                self.warn(
+                    Some(raw.line),
+                    format!("directive '{key}' is accepted but has no effect: {reason}"),
+                );
+            }
+        }
+    }
+
+    fn apply(&mut self, dir: &'static directives::Directive, raw: &RawDirective) {
         match dir.class {
             Class::Option => {
                 for token in &raw.args {
@@ -224,6 +245,16 @@ impl<'a> Builder<'a> {
             }
             Class::TokenMedium => {
                 for token in &raw.args {
+                    if let Some(problem) = self.token_medium_problem(dir.name, token) {
+                        self.error(
+                            raw.line,
+                            K::BadMedium {
+                                directive: dir.name.to_string(),
+                                problem,
+                            },
+                        );
+                        continue;
+                    }
                     let medium = self.token_medium(dir.name, token, raw.line);
                     self.add_medium(medium, raw.line);
                 }
@@ -308,13 +339,17 @@ impl<'a> Builder<'a> {
                         bad_choice("one of 9600, 19200, 38400, 57600, 115200, 230400, 460800")
                     })?;
                 if let Some(medium_line) = self.serial_line {
-                    return Err(K::MustPrecedeMedia {
-                        directive: d(),
-                        medium: "serial".into(),
-                        medium_line,
-                    });
+                    self.warn(
+                        Some(line),
+                        format!(
+                            "baudrate setting must precede media statements: the serial \
+                             media (first on line {medium_line}) keep {} baud, as in 3.0.6",
+                            self.cfg.baud
+                        ),
+                    );
+                } else {
+                    self.cfg.baud = rate;
                 }
-                self.cfg.baud = rate;
             }
             "udpport" => {
                 let port = u16::try_from(atoi(v))
@@ -322,11 +357,15 @@ impl<'a> Builder<'a> {
                     .filter(|p| *p > 0)
                     .ok_or_else(|| bad_num("a port number 1..65535"))?;
                 if let Some((medium, medium_line)) = self.port_medium {
-                    return Err(K::MustPrecedeMedia {
-                        directive: d(),
-                        medium: medium.into(),
-                        medium_line,
-                    });
+                    let kept = self.plugin_port(medium);
+                    self.warn(
+                        Some(line),
+                        format!(
+                            "udpport setting must precede media statements: the {medium} \
+                             medium on line {medium_line} and every later medium of its type \
+                             keep port {kept}, as in 3.0.6"
+                        ),
+                    );
                 }
                 if let Some(svc) = self
                     .sys
@@ -492,8 +531,10 @@ impl<'a> Builder<'a> {
                 }
             }
             "compression" => {
-                if v != "zlib" {
-                    return Err(bad_choice("zlib (the only compression module available)"));
+                if v != "zlib" && v != "bz2" {
+                    return Err(bad_choice(
+                        "zlib or bz2 (the compression modules 3.0.6 ships)",
+                    ));
                 }
                 self.cfg.compression = val();
             }
@@ -570,7 +611,7 @@ impl<'a> Builder<'a> {
                 self.port_medium.get_or_insert(("bcast", line));
                 Medium::Bcast {
                     iface: token.to_string(),
-                    port: self.cfg.udpport,
+                    port: self.plugin_port("bcast"),
                 }
             }
             "serial" => {
@@ -596,10 +637,9 @@ impl<'a> Builder<'a> {
     }
 
     fn line_medium(&mut self, name: &str, args: &[String], line: usize) {
-        let port = self.cfg.udpport;
         let parsed = match name {
-            "ucast" => media_args::ucast(args, port),
-            "ucast6" => media_args::ucast6(args, port, self.sys),
+            "ucast" => media_args::ucast(args, self.plugin_port("ucast")),
+            "ucast6" => media_args::ucast6(args, self.plugin_port("ucast6"), self.sys),
             "mcast" => media_args::mcast(args, self.sys),
             "mcast6" => media_args::mcast6(args, self.sys),
             _ => media_args::ping_group(args, self.sys),

@@ -362,17 +362,20 @@ fn baud_and_serial_order() {
         }
     );
     assert!(matches!(err("baud 1234\n"), K::BadChoice { directive, .. } if directive == "baud"));
+    // 3.0.6 accepts baud after a serial medium (with a note); the serial
+    // plugin read the baud rate when its first medium was created.
+    let (c, w) = ok2("", "serial /dev/ttyS0\nbaud 38400\n");
     assert_eq!(
-        errs2("", "serial /dev/ttyS0\nbaud 38400\n"),
-        vec![(
-            Some(9),
-            K::MustPrecedeMedia {
-                directive: "baud".into(),
-                medium: "serial".into(),
-                medium_line: 8
-            }
-        )]
+        c.media[1],
+        Medium::Serial {
+            device: "/dev/ttyS0".into(),
+            baud: 19200
+        }
     );
+    assert_eq!(c.param("baud"), Some("38400"));
+    assert!(w
+        .iter()
+        .any(|w| w.contains("baudrate setting must precede media")));
     assert_eq!(
         errs2("", "baud 38400\nbaud 9600\n"),
         vec![(
@@ -407,17 +410,28 @@ fn udpport_order_default_and_service() {
     assert_eq!(c.param("udpport"), Some("1694"));
     assert!(matches!(err("udpport 0\n"), K::BadNumber { directive, .. } if directive == "udpport"));
     assert!(matches!(err("udpport 70000\n"), K::BadNumber { .. }));
+    // 3.0.6 accepts udpport after media (with a note): each UDP plugin took
+    // the port when its first medium was created and keeps it.
+    let (c, w) = ok2("", "udpport 1694\nucast lo 127.0.0.2\nbcast eth0\n");
     assert_eq!(
-        errs2("", "udpport 1694\n"),
-        vec![(
-            Some(8),
-            K::MustPrecedeMedia {
-                directive: "udpport".into(),
-                medium: "ucast".into(),
-                medium_line: 3
-            }
-        )]
+        c.media[1],
+        Medium::Ucast {
+            iface: "lo".into(),
+            peer: "127.0.0.2".into(),
+            port: 694
+        }
     );
+    assert_eq!(
+        c.media[2],
+        Medium::Bcast {
+            iface: "eth0".into(),
+            port: 1694
+        }
+    );
+    assert_eq!(c.param("udpport"), Some("1694"));
+    assert!(w
+        .iter()
+        .any(|w| w.contains("udpport setting must precede media")));
     let mut sys = FakeSystem::default();
     sys.services.insert("ha-cluster".into(), 7000);
     sys.services.insert("syslog".into(), 514);
@@ -643,7 +657,8 @@ fn compression() {
         (c.compression.as_str(), c.compression_threshold_kb),
         ("zlib", 4)
     );
-    assert!(matches!(err("compression bz2\n"), K::BadChoice { .. }));
+    assert_eq!(ok("compression bz2\n").compression, "bz2");
+    assert!(matches!(err("compression lzo\n"), K::BadChoice { .. }));
     assert!(matches!(
         err("compression_threshold 0\n"),
         K::BadNumber { .. }
@@ -906,8 +921,54 @@ fn mcast_and_ucast_lines() {
 #[test]
 fn too_many_media() {
     let ifaces: Vec<String> = (0..64).map(|i| format!("e{i}")).collect();
-    let e = errs2("", &format!("bcast {}\n", ifaces.join(" ")));
+    let mut sys = FakeSystem::default();
+    sys.interfaces.extend(ifaces.iter().cloned());
+    let text = format!("{BASE}bcast {}\n", ifaces.join(" "));
+    let e: Vec<_> = parse_with(&text, &sys)
+        .expect_err("65 media")
+        .into_iter()
+        .map(|e| (e.line, e.kind))
+        .collect();
     assert_eq!(e, vec![(Some(8), K::TooManyMedia { max: 64 })]);
+}
+
+#[test]
+fn media_that_3_0_6_refuses_while_parsing() {
+    assert!(matches!(
+        err("bcast le0\n"),
+        K::BadMedium {
+            problem: MediumProblem::NoSuchInterface { .. },
+            ..
+        }
+    ));
+    let mut sys = FakeSystem::default();
+    sys.absent.insert("/dev/cuaa0".into());
+    let text = format!("{BASE}serial /dev/cuaa0\n");
+    let e: Vec<_> = parse_with(&text, &sys)
+        .expect_err("missing device")
+        .into_iter()
+        .map(|e| (e.line, e.kind))
+        .collect();
+    assert!(matches!(
+        &e[0],
+        (
+            Some(8),
+            K::BadMedium {
+                problem: MediumProblem::NoSuchSerialPort { .. },
+                ..
+            }
+        )
+    ));
+}
+
+#[test]
+fn accepted_directives_without_effect_say_so() {
+    let (_, w) = ok2("", "use_apphbd yes\n");
+    assert!(w
+        .iter()
+        .any(|w| w.contains("'use_apphbd' is accepted but has no effect")));
+    let (_, w) = ok2("", "keepalive 2\n");
+    assert!(!w.iter().any(|w| w.contains("no effect")));
 }
 
 #[test]

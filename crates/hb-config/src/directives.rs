@@ -256,6 +256,32 @@ pub fn lookup(name: &str) -> Option<&'static Directive> {
     DIRECTIVES.iter().find(|d| d.name == name)
 }
 
+/// Why an accepted directive changes nothing in this daemon, or `None` when it
+/// has an effect. Every directive listed here is accepted exactly as 3.0.6
+/// accepts it, and `--check-config` and the start-up log say, for each line
+/// that uses it, that it has no effect and why (docs/behaviour.md §3.3).
+pub fn no_effect(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "use_apphbd" => {
+            "registration with apphbd is not implemented; the watchdog directive \
+             covers the master control process"
+        }
+        "crm_daemon_dir"
+        | "crmd_spawns_pengine"
+        | "record_config_changes"
+        | "record_pengine_inputs"
+        | "enable_config_writes" => {
+            "it is used only with pacemaker, which this heartbeat does not run \
+             (3.0.6 ignores it too in haresources mode)"
+        }
+        "quorum_server" => {
+            "the quorum server is used only with pacemaker; the value only \
+             replaces the cluster name, as in 3.0.6"
+        }
+        _ => return None,
+    })
+}
+
 /// The Heartbeat version the `-D -W` banner and the `hbversion` parameter name.
 pub const HB_VERSION: &str = "3.0.6";
 

@@ -149,18 +149,6 @@ pub enum ConfigErrorKind {
         /// Where it was first given.
         first_line: usize,
     },
-    /// `udpport` or `baud` after a medium that already used the old value.
-    #[error(
-        "`{directive}` must precede the media statements: the {medium} medium on line {medium_line} already uses the previous value"
-    )]
-    MustPrecedeMedia {
-        /// `udpport` or `baud`.
-        directive: String,
-        /// The medium type that came first.
-        medium: String,
-        /// Line of that medium.
-        medium_line: usize,
-    },
     /// `crm_daemon_dir`/`crmd_spawns_pengine` after `pacemaker`.
     #[error("`{directive}` must come before the `pacemaker` directive (line {pacemaker_line})")]
     MustPrecedePacemaker {
@@ -387,6 +375,12 @@ pub enum MediumProblem {
     NoSuchInterface {
         /// Interface name.
         name: String,
+    },
+    /// A `serial` device that does not exist.
+    #[error("nonexistent serial port [{device}]")]
+    NoSuchSerialPort {
+        /// Device path as written.
+        device: String,
     },
     /// ucast/ucast6 without a peer.
     #[error("[{iface}] missing target IP address/hostname")]

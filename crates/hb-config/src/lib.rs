@@ -16,6 +16,7 @@ pub mod apiauth;
 pub mod authkeys;
 mod build;
 pub mod directives;
+mod dump;
 pub mod error;
 pub mod hacf;
 pub mod haresources;

@@ -37,6 +37,11 @@ pub trait SystemLookup {
     fn is_dir(&self, _path: &str) -> bool {
         true
     }
+    /// Whether `path` exists (a `serial` device: 3.0.6's serial plugin
+    /// refuses a nonexistent port while the file is parsed).
+    fn path_exists(&self, _path: &str) -> bool {
+        true
+    }
 }
 
 /// The real host: passwd/group databases, the file system, `/etc/services`,
@@ -96,6 +101,10 @@ impl SystemLookup for RealSystem {
     fn is_dir(&self, path: &str) -> bool {
         std::path::Path::new(path).is_dir()
     }
+
+    fn path_exists(&self, path: &str) -> bool {
+        std::path::Path::new(path).exists()
+    }
 }
 
 /// Walk the udp entries of an `/etc/services` text: `name port/udp aliases`.
@@ -143,6 +152,8 @@ pub struct FakeSystem {
     pub interfaces: BTreeSet<String>,
     /// Host name → address.
     pub hosts: BTreeMap<String, Ipv4Addr>,
+    /// Paths that do not exist (every other path exists and is readable).
+    pub absent: BTreeSet<String>,
 }
 
 impl Default for FakeSystem {
@@ -172,6 +183,7 @@ impl Default for FakeSystem {
                 .map(|s| s.to_string())
                 .collect(),
             hosts: BTreeMap::new(),
+            absent: BTreeSet::new(),
         }
     }
 }
@@ -205,6 +217,9 @@ impl SystemLookup for FakeSystem {
     }
     fn is_dir(&self, path: &str) -> bool {
         path.starts_with('/')
+    }
+    fn path_exists(&self, path: &str) -> bool {
+        !self.absent.contains(path)
     }
 }
 

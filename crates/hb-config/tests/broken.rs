@@ -69,28 +69,6 @@ fn hacf_line_errors() {
         )],
     );
     check(
-        "udpport_after_media.cf",
-        vec![(
-            Some(8),
-            K::MustPrecedeMedia {
-                directive: s("udpport"),
-                medium: s("bcast"),
-                medium_line: 7,
-            },
-        )],
-    );
-    check(
-        "baud_after_serial.cf",
-        vec![(
-            Some(8),
-            K::MustPrecedeMedia {
-                directive: s("baud"),
-                medium: s("serial"),
-                medium_line: 7,
-            },
-        )],
-    );
-    check(
         "bad_auto_failback.cf",
         vec![(
             Some(8),

@@ -46,8 +46,12 @@ fn uncomment(text: &str, words: &[&str]) -> String {
         .join("\n")
 }
 
+/// The sample's host: Linux and Solaris interface names exist.
 fn ken3() -> FakeSystem {
-    FakeSystem::default()
+    let mut sys = FakeSystem::default();
+    sys.interfaces
+        .extend(["le0", "le1", "le2"].iter().map(|s| s.to_string()));
+    sys
 }
 
 #[test]
@@ -120,7 +124,6 @@ fn sample_hacf_everything_uncommented() {
             "dup ipfail",
             "apiuser alanr",
             "msgfmt classic/netstring",
-            "compression bz2",
         ]
     );
 }
@@ -145,7 +148,6 @@ fn sample_hacf_realistic_variant() {
         ("apiauth ipfail uid=hacluster", ""),
         ("uid=alanr,root", "uid=root"),
         ("msgfmt  classic/netstring", "msgfmt netstring"),
-        ("compression\tbz2", "compression\tzlib"),
     ] {
         assert!(text.contains(from), "sample changed: {from:?} not found");
         text = text.replacen(from, to, 1);

@@ -8,11 +8,12 @@ use hb_proto::{InvalidMessage, KeyRing, Message, Value, MAXMSG};
 use crate::config::{CoreConfig, Millis};
 use crate::event::Event;
 use crate::history::History;
-use crate::node::{status, Link, LinkView, Node, NodeKind, NodeView};
+use crate::node::{status, LinkView, Node, NodeKind, NodeView};
+use crate::node_table::{make_node, seal_with};
 use crate::pause::PauseWatch;
 use crate::rng::Rng;
 use crate::stats::Counters;
-use crate::track::{RexmitTimers, Track};
+use crate::track::RexmitTimers;
 use crate::wire::{self, Originator};
 mod resume;
 
@@ -69,8 +70,13 @@ pub struct Cluster {
     pub(crate) cfg: CoreConfig,
     pub(crate) nodes: Vec<Node>,
     pub(crate) me: usize,
-    by_name: HashMap<String, usize>,
-    by_uuid: HashMap<[u8; 16], usize>,
+    pub(crate) by_name: HashMap<String, usize>,
+    pub(crate) by_uuid: HashMap<[u8; 16], usize>,
+    /// Nodes removed with `delnode` (their slots stay; docs/behaviour.md §12).
+    pub(crate) deleted: std::collections::HashSet<usize>,
+    /// Weights and sites set with `setweight` / `setsite` (docs/behaviour.md §12).
+    pub(crate) weights: HashMap<String, i32>,
+    pub(crate) sites: HashMap<String, String>,
     pub(crate) now: Millis,
     pub(crate) wall: u64,
     /// Last sequence number we assigned.
@@ -121,43 +127,8 @@ impl Cluster {
             if name.is_empty() || by_name.contains_key(&name) {
                 return;
             }
-            let links = match kind {
-                NodeKind::Normal => cfg
-                    .media
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| !m.is_ping)
-                    .map(|(i, m)| new_link(i, &m.name, now))
-                    .collect(),
-                NodeKind::Ping => cfg
-                    .media
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| m.is_ping && m.name.eq_ignore_ascii_case(&name))
-                    .map(|(i, _)| new_link(i, &name, now))
-                    .take(1)
-                    .collect(),
-            };
             by_name.insert(name.clone(), nodes.len());
-            nodes.push(Node {
-                name,
-                kind,
-                uuid: [0; 16],
-                status: status::INIT.to_string(),
-                dead_interval: match kind {
-                    NodeKind::Normal => cfg.deadtime,
-                    NodeKind::Ping => cfg.deadping,
-                },
-                last_status: Some(now),
-                rmt_lastupdate: 0,
-                status_seqno: 0,
-                heard: false,
-                track: Track {
-                    ack_trigger: rng.range(0, ACK_DIV - 1),
-                    ..Track::default()
-                },
-                links,
-            });
+            nodes.push(make_node(&cfg, name, kind, now, rng));
         };
         for n in &cfg.nodes {
             add(n, NodeKind::Normal, &mut nodes, &mut rng);
@@ -182,6 +153,9 @@ impl Cluster {
             me,
             by_name,
             by_uuid,
+            deleted: std::collections::HashSet::new(),
+            weights: HashMap::new(),
+            sites: HashMap::new(),
             now,
             wall: wall_secs,
             seq: 0,
@@ -339,7 +313,7 @@ impl Cluster {
         if uuid == [0; 16] {
             return;
         }
-        if let Some(&i) = self.by_name.get(node) {
+        if let Some(i) = self.lookup(node) {
             if i != self.me {
                 self.set_uuid(i, uuid);
             }
@@ -397,6 +371,7 @@ impl Cluster {
         self.nodes
             .iter()
             .enumerate()
+            .filter(|(i, _)| !self.deleted.contains(i))
             .map(|(i, n)| NodeView {
                 name: n.name.clone(),
                 kind: n.kind,
@@ -412,7 +387,7 @@ impl Cluster {
 
     /// Status of one node.
     pub fn node_status(&self, name: &str) -> Option<&str> {
-        let i = *self.by_name.get(name)?;
+        let i = self.lookup(name)?;
         Some(&self.nodes[i].status)
     }
 
@@ -420,7 +395,9 @@ impl Cluster {
     pub fn links(&self) -> Vec<LinkView> {
         self.nodes
             .iter()
-            .flat_map(|n| {
+            .enumerate()
+            .filter(|(i, _)| !self.deleted.contains(i))
+            .flat_map(|(_, n)| {
                 n.links.iter().map(move |l| LinkView {
                     node: n.name.clone(),
                     medium: l.name.clone(),
@@ -434,7 +411,7 @@ impl Cluster {
 
     /// Whether the link (node, medium name) is up; None when there is no such link.
     pub fn link_up(&self, node: &str, medium: &str) -> Option<bool> {
-        let i = *self.by_name.get(node)?;
+        let i = self.lookup(node)?;
         self.nodes[i]
             .links
             .iter()
@@ -454,7 +431,7 @@ impl Cluster {
 
     /// Sequence numbers we still miss from `node` (None = unknown node).
     pub fn missing_count(&self, node: &str) -> Option<usize> {
-        let i = *self.by_name.get(node)?;
+        let i = self.lookup(node)?;
         Some(self.nodes[i].track.missing.len())
     }
 
@@ -492,21 +469,7 @@ impl Cluster {
         // A monotonic clock never goes back; if the caller's does, hold still.
         self.now = self.now.max(now);
         self.wall = wall_secs;
-        let threshold = PauseWatch::threshold(self.cfg.keepalive);
-        let grace = self.cfg.keepalive.max(1);
-        if let Some(p) = self.pause.observe(self.now, threshold, grace) {
-            self.counters.note_pause(p.length);
-            self.emit(Event::ProcessPause {
-                length: p.length,
-                grace: p.grace_until.saturating_sub(self.now),
-            });
-        }
-    }
-
-    /// Records when the engine next wants to run, to notice a pause.
-    pub(crate) fn expect_next_run(&mut self) {
-        let at = self.next_wakeup();
-        self.pause.expect(at);
+        self.check_pause();
     }
 
     pub(crate) fn emit(&mut self, e: Event) {
@@ -524,7 +487,10 @@ impl Cluster {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<usize> {
-        self.by_name.get(name).copied()
+        self.by_name
+            .get(name)
+            .copied()
+            .filter(|i| !self.deleted.contains(i))
     }
 
     pub(crate) fn lookup_uuid(&self, uuid: &[u8; 16]) -> Option<usize> {
@@ -559,6 +525,12 @@ impl Cluster {
             .count()
     }
 
+    /// The datagram for `msg`: sealed as it is, or its compressed wrapper
+    /// sealed when the compression policy asks for it (docs/protocol.md §3.4).
+    pub(crate) fn seal_out(&self, msg: &Message) -> Vec<u8> {
+        seal_with(&self.cfg.keys, &self.cfg.compression, msg)
+    }
+
     /// Sends a message originated here (C `send_cluster_msg`). The loopback
     /// copy is queued and processed by `drain_loopback` once the current
     /// input has been handled, so processing never re-enters itself.
@@ -579,7 +551,7 @@ impl Cluster {
             self.cfg.keys.add_inner_auth(&mut msg);
         }
         msg.validate()?;
-        let bytes = self.cfg.keys.seal(&msg);
+        let bytes = self.seal_out(&msg);
         if bytes.len() >= MAXMSG {
             return Err(SendError::TooLarge(bytes.len()));
         }
@@ -819,14 +791,5 @@ impl Cluster {
             end -= 1;
         }
         st[..end].to_string()
-    }
-}
-
-fn new_link(medium: usize, name: &str, now: Millis) -> Link {
-    Link {
-        medium,
-        name: name.to_string(),
-        up: false,
-        last_update: now,
     }
 }

@@ -56,6 +56,9 @@ pub struct CoreConfig {
     pub inner_auth: bool,
     /// Seed for retransmit jitter and the per-peer ACK trigger.
     pub seed: u64,
+    /// When and how outgoing messages are compressed (ha.cf `compression`,
+    /// `compression_threshold`, `traditional_compression`; docs/protocol.md §3.4).
+    pub compression: hb_proto::compress::Policy,
 }
 
 impl CoreConfig {
@@ -87,6 +90,7 @@ impl CoreConfig {
             hopfudge: 1,
             keys,
             inner_auth: true,
+            compression: hb_proto::compress::Policy::default(),
             seed: generation
                 ^ u64::from_le_bytes([
                     uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6], uuid[7],

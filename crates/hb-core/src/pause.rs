@@ -77,6 +77,28 @@ impl PauseWatch {
     }
 }
 
+impl crate::Cluster {
+    /// The engine runs at `self.now`: reports a pause (event, counters)
+    /// and starts its grace of one keepalive.
+    pub(crate) fn check_pause(&mut self) {
+        let threshold = PauseWatch::threshold(self.cfg.keepalive);
+        let grace = self.cfg.keepalive.max(1);
+        if let Some(p) = self.pause.observe(self.now, threshold, grace) {
+            self.counters.note_pause(p.length);
+            self.emit(crate::Event::ProcessPause {
+                length: p.length,
+                grace: p.grace_until.saturating_sub(self.now),
+            });
+        }
+    }
+
+    /// Records when the engine next wants to run, to notice a pause.
+    pub(crate) fn expect_next_run(&mut self) {
+        let at = self.next_wakeup();
+        self.pause.expect(at);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -541,7 +541,11 @@ impl Cluster {
                                 return;
                             }
                             slot.last_rexmit = Some(now);
-                            let bytes = self.cfg.keys.seal(&slot.msg);
+                            let bytes = crate::node_table::seal_with(
+                                &self.cfg.keys,
+                                &self.cfg.compression,
+                                &slot.msg,
+                            );
                             self.counters.rexmit_served += 1;
                             self.transmit(bytes, true);
                         }
@@ -625,7 +629,9 @@ impl Cluster {
             let ours: Vec<String> = self
                 .nodes
                 .iter()
-                .filter(|n| n.kind == NodeKind::Normal)
+                .enumerate()
+                .filter(|(i, n)| n.kind == NodeKind::Normal && !self.deleted.contains(i))
+                .map(|(_, n)| n)
                 .map(|n| n.name.clone())
                 .collect();
             let unknown_here: Vec<String> = theirs

@@ -189,6 +189,7 @@ impl Sim {
                     hopfudge: 1,
                     keys: cfg.keys.clone(),
                     inner_auth: true,
+                    compression: hb_proto::compress::Policy::default(),
                     seed: rng.next_u64(),
                 };
                 SimNode {

@@ -63,21 +63,28 @@ impl ClusterView for View<'_> {
     }
     fn nodes(&self) -> Vec<NodeInfo> {
         let views = self.core.nodes();
-        // The C table is in ha.cf order of `node` and `ping` lines together.
+        // The C table is in ha.cf order of `node` and `ping` lines together;
+        // nodes added at run time (hb_addnode) follow.
+        let info = |v: &hb_core::NodeView| NodeInfo {
+            name: v.name.clone(),
+            node_type: if v.kind == NodeKind::Ping {
+                NodeType::Ping
+            } else {
+                NodeType::Normal
+            },
+            status: v.status.clone(),
+            weight: self.core.node_weight(&v.name),
+            site: self.core.node_site(&v.name).to_string(),
+        };
         let mut out: Vec<NodeInfo> = Vec::with_capacity(views.len());
         for entry in &self.hacf.node_table {
             if let Some(v) = views.iter().find(|v| v.name == entry.name) {
-                out.push(NodeInfo {
-                    name: v.name.clone(),
-                    node_type: if v.kind == NodeKind::Ping {
-                        NodeType::Ping
-                    } else {
-                        NodeType::Normal
-                    },
-                    status: v.status.clone(),
-                    weight: 100,
-                    site: String::new(),
-                });
+                out.push(info(v));
+            }
+        }
+        for v in &views {
+            if !self.hacf.node_table.iter().any(|e| e.name == v.name) {
+                out.push(info(v));
             }
         }
         out

@@ -6,11 +6,12 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use hb_export::{AddrOverride, Host, Source, COROSYNC_KEY_BYTES};
+use hb_config::{ConfigError, DeviceLookup};
+use hb_export::{AddrOverride, ExportError, Host, Source, COROSYNC_KEY_BYTES};
 
 use crate::paths::{local_node_name, Paths};
+use crate::stonith_cmd::CommandLookup;
 use crate::version::exit;
 
 /// The host as the exporter sees it.
@@ -90,20 +91,8 @@ impl Host for RealHost {
     }
 
     fn stonith_params(&self, plugin: &str) -> Option<Vec<String>> {
-        // cluster-glue's `stonith -t TYPE -n` prints the plugin's parameter names.
-        let out = Command::new("stonith")
-            .args(["-t", plugin, "-n"])
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        if !out.status.success() {
-            return None;
-        }
-        let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect();
+        // cluster-glue's `stonith -t TYPE -n`, as `--check-config` asks it.
+        let names = CommandLookup.config_names(plugin).ok().flatten()?;
         (!names.is_empty()).then_some(names)
     }
 }
@@ -143,10 +132,77 @@ impl hb_config::SystemLookup for ExportSystem {
     }
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
+/// Why `--export-pacemaker` wrote nothing (or stopped part-way through the files).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFailure {
+    /// `--addr` flags that are not `NODE:IFACE=IP`.
+    #[error("{}", lines(.0))]
+    BadAddrFlags(Vec<ExportError>),
+    /// A configuration file cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The configuration does not pass the daemon's own checks.
+    #[error("{}\nConfiguration error, nothing exported.", lines(.0))]
+    Config(Vec<ConfigError>),
+    /// The configuration cannot be expressed for Pacemaker.
+    #[error("{}\nNothing exported.", lines(.0))]
+    Export(Vec<ExportError>),
+    /// No random Corosync key.
+    #[error("/dev/urandom: {0}")]
+    Key(std::io::Error),
+    /// The output directory or one of its files cannot be created.
+    #[error("{}: cannot create: {source}", path.display())]
+    Create {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An output file cannot be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl ExportFailure {
+    /// The exit code (`heartbeat`'s usual ones).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ExportFailure::BadAddrFlags(_) => exit::EINVAL,
+            ExportFailure::Read { .. } | ExportFailure::Config(_) | ExportFailure::Export(_) => {
+                exit::NOT_CONFIGURED
+            }
+            ExportFailure::Key(_) | ExportFailure::Create { .. } | ExportFailure::Write { .. } => {
+                exit::FAILURE
+            }
+        }
+    }
+}
+
+/// One error a line.
+fn lines<E: std::fmt::Display>(errs: &[E]) -> String {
+    errs.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn read_text(path: &Path) -> Result<String, ExportFailure> {
     std::fs::read(path)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+        .map_err(|source| ExportFailure::Read {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The node name the parser checks ha.cf against: this host's when it is a
@@ -172,58 +228,50 @@ fn fresh_key() -> std::io::Result<Vec<u8>> {
     Ok(key)
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<(), String> {
+fn write(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> Result<(), ExportFailure> {
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
-    let mut f = std::fs::OpenOptions::new()
+    let mut f = match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(&path)
-        .map_err(|e| format!("{}: cannot create: {e}", path.display()))?;
+    {
+        Ok(f) => f,
+        Err(source) => return Err(ExportFailure::Create { path, source }),
+    };
     f.write_all(bytes)
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
+        .map_err(|source| ExportFailure::Write { path, source })
 }
 
 /// Run the export; returns the exit code.
 pub fn run(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> i32 {
     match export(paths, outdir, addr_flags) {
         Ok(()) => exit::OK,
-        Err((code, lines)) => {
-            for l in lines {
-                eprintln!("{l}");
-            }
-            code
+        Err(failure) => {
+            eprintln!("{failure}");
+            failure.exit_code()
         }
     }
 }
 
-type Failure = (i32, Vec<String>);
-
-fn one(code: i32, line: String) -> Failure {
-    (code, vec![line])
-}
-
-fn export(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> Result<(), Failure> {
+fn export(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> Result<(), ExportFailure> {
     let mut addrs = Vec::new();
     let mut bad = Vec::new();
     for f in addr_flags {
         match f.parse::<AddrOverride>() {
             Ok(a) => addrs.push(a),
-            Err(e) => bad.push(e.to_string()),
+            Err(e) => bad.push(e),
         }
     }
     if !bad.is_empty() {
-        return Err((exit::EINVAL, bad));
+        return Err(ExportFailure::BadAddrFlags(bad));
     }
-    let hacf_text = read_text(&paths.hacf()).map_err(|e| one(exit::NOT_CONFIGURED, e))?;
+    let hacf_text = read_text(&paths.hacf())?;
     let local = parse_as(paths, &hacf_text);
-    let loaded = hb_config::load(&paths.confdir, &local, &ExportSystem).map_err(|errs| {
-        let mut lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        lines.push("Configuration error, nothing exported.".into());
-        (exit::NOT_CONFIGURED, lines)
-    })?;
-    let authkeys_text = read_text(&paths.authkeys()).map_err(|e| one(exit::NOT_CONFIGURED, e))?;
+    let loaded =
+        hb_config::load(&paths.confdir, &local, &ExportSystem).map_err(ExportFailure::Config)?;
+    let authkeys_text = read_text(&paths.authkeys())?;
     let (hacf_path, authkeys_path, res_path) =
         (paths.hacf(), paths.authkeys(), paths.haresources());
     let src = Source {
@@ -241,17 +289,11 @@ fn export(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> Result<(), Fai
         confdir: paths.confdir.clone(),
         local: hb_sys::host::nodename().to_ascii_lowercase(),
     };
-    let out = hb_export::export(&src, &host).map_err(|errs| {
-        let mut lines: Vec<String> = errs.iter().map(ToString::to_string).collect();
-        lines.push("Nothing exported.".into());
-        (exit::NOT_CONFIGURED, lines)
-    })?;
-    let key = fresh_key().map_err(|e| one(exit::FAILURE, format!("/dev/urandom: {e}")))?;
-    std::fs::create_dir_all(outdir).map_err(|e| {
-        one(
-            exit::FAILURE,
-            format!("{}: cannot create: {e}", outdir.display()),
-        )
+    let out = hb_export::export(&src, &host).map_err(ExportFailure::Export)?;
+    let key = fresh_key().map_err(ExportFailure::Key)?;
+    std::fs::create_dir_all(outdir).map_err(|source| ExportFailure::Create {
+        path: outdir.to_path_buf(),
+        source,
     })?;
     // Fencing passwords can be in the CIB and the commands: owner-only.
     let files: [(&str, &[u8], u32); 6] = [
@@ -263,7 +305,7 @@ fn export(paths: &Paths, outdir: &Path, addr_flags: &[String]) -> Result<(), Fai
         ("MIGRATION.txt", out.migration.as_bytes(), 0o644),
     ];
     for (name, bytes, mode) in files {
-        write(outdir, name, bytes, mode).map_err(|e| one(exit::FAILURE, e))?;
+        write(outdir, name, bytes, mode)?;
     }
     println!(
         "{}: exported {} nodes, {} knet link(s), {} resource group(s), {} fencing device(s); read MIGRATION.txt",
@@ -297,6 +339,28 @@ mod tests {
         .unwrap();
         assert_eq!(a.export_pacemaker, Some("/tmp/out".into()));
         assert_eq!(a.addr.len(), 2);
+    }
+
+    #[test]
+    fn failures_name_the_file_and_pick_the_exit_code() {
+        use super::ExportFailure;
+        use crate::version::exit;
+        let f = ExportFailure::Read {
+            path: "/etc/ha.d/ha.cf".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(f.exit_code(), exit::NOT_CONFIGURED);
+        assert!(f.to_string().starts_with("/etc/ha.d/ha.cf: cannot read: "));
+        let bad: Vec<hb_export::ExportError> = ["x", "y:z"]
+            .iter()
+            .map(|t| t.parse::<hb_export::AddrOverride>().unwrap_err())
+            .collect();
+        let f = ExportFailure::BadAddrFlags(bad);
+        assert_eq!(f.exit_code(), exit::EINVAL);
+        assert_eq!(f.to_string().lines().count(), 2);
+        assert!(f
+            .to_string()
+            .starts_with("--addr x: expected NODE:IFACE=IP"));
     }
 
     #[test]

@@ -63,6 +63,10 @@ impl Paths {
     pub fn generation(&self) -> PathBuf {
         self.statedir.join("hb_generation")
     }
+    /// Nodes deleted with `hb_delnode` (docs/behaviour.md §14.4).
+    pub fn delhostcache(&self) -> PathBuf {
+        self.statedir.join("delhostcache")
+    }
     /// The node UUID.
     pub fn uuid(&self) -> PathBuf {
         self.statedir.join("hb_uuid")

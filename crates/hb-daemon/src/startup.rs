@@ -28,11 +28,18 @@ fn log_targets(loaded: &Loaded) -> LogTargets {
         stderr: false,
         syslog_format: h.syslogmsgfmt,
         syslog_socket: None,
+        // use_logd: through cluster-glue's ha_logd while it runs
+        // (docs/behaviour.md §3.3); the targets above when it does not.
+        logd: h.use_logd.then(|| hb_log::logd::LogdTarget {
+            socket: std::path::PathBuf::from(hb_log::logd::DEBIAN_LOGD_SOCKET),
+            reconnect: std::time::Duration::from_millis(h.conn_logd_time_ms.max(1)),
+            facility: h.logfacility_code.filter(|&c| c > 0).unwrap_or(3 << 3),
+        }),
     };
-    // Nothing configured: the C daemon would try logd and fall back to
-    // direct logging; syslog's daemon facility is the useful equivalent.
+    // Nothing configured: when ha_logd is not reachable the C daemon logs
+    // nowhere useful; syslog's daemon facility is the useful equivalent.
     if t.logfile.is_none() && t.debugfile.is_none() && t.facility.is_none() {
-        t.facility = Some(3);
+        t.facility = Some(3 << 3);
     }
     t
 }
@@ -95,7 +102,19 @@ fn export_environment(paths: &Paths, loaded: &Loaded, node: &str) {
     for (name, value) in &h.env {
         std::env::set_var(format!("HA_{name}"), value);
     }
-    std::env::set_var("HA_COMPRESSION", "zlib");
+    std::env::set_var("HA_COMPRESSION", &h.compression);
+}
+
+/// ha.cf `compression`, `compression_threshold` (KiB) and
+/// `traditional_compression` as the engine's send policy (docs/protocol.md §3.4).
+fn compression_policy(h: &hb_config::HaCf) -> hb_proto::compress::Policy {
+    hb_proto::compress::Policy {
+        algorithm: hb_proto::compress::Algorithm::from_name(h.compression.as_bytes())
+            .unwrap_or(hb_proto::compress::Algorithm::Zlib),
+        threshold: h.compression_threshold_kb as usize * 1024,
+        traditional: h.traditional_compression,
+        netstring: h.msgfmt == hb_config::MsgFmt::Netstring,
+    }
 }
 
 fn wall() -> u64 {
@@ -202,6 +221,9 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
         Prio::Info,
         "Configuration validated. Starting heartbeat {HB_VERSION}"
     );
+    if args.verbose {
+        print!("{}", loaded.hacf.dump(&node));
+    }
     if args.restarted {
         // docs/behaviour.md §2.1 `-R`: the pid file names this very process.
         if let Err(code) = crate::quick_restart::check_restarted_image(&paths.pidfile()) {
@@ -258,7 +280,7 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
     }
     let _ = hb_sys::exec::stdio_to_dev_null();
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let _ = std::env::set_current_dir(paths.cores_root());
+    crate::coredumps::apply(&loaded.hacf, paths);
     export_environment(paths, &loaded, &node);
     if level > 0 {
         std::env::set_var("HA_debug", level.to_string());
@@ -269,7 +291,13 @@ pub fn start(args: &Args, paths: &Paths) -> i32 {
 }
 
 fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: KeyRing) -> i32 {
-    let (generation, note) = match state_files::next_generation(&paths.generation(), wall()) {
+    // hbgenmethod time: the generation is the clock, the file is left alone
+    // (docs/behaviour.md §14.2).
+    let generated = match loaded.hacf.hbgenmethod {
+        hb_config::GenMethod::Time => Ok((wall(), GenerationNote::Incremented)),
+        hb_config::GenMethod::File => state_files::next_generation(&paths.generation(), wall()),
+    };
+    let (generation, note) = match generated {
         Ok(g) => g,
         Err(e) => {
             hb_log!(Prio::Error, "{e}");
@@ -299,7 +327,16 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         }
         None => generation,
     };
-    let uuid = match state_files::load_or_create_uuid(&paths.uuid()) {
+    let from_file = match loaded.hacf.uuidfrom {
+        hb_config::UuidFrom::Nodename => {
+            // No file: derived from the node name (docs/behaviour.md §14.3).
+            let (seed, uuid) = crate::uuid_name::uuid_from_nodename(&node);
+            hb_log!(Prio::Info, "seed is {seed}");
+            Ok((uuid, state_files::UuidNote::Existing))
+        }
+        hb_config::UuidFrom::File => state_files::load_or_create_uuid(&paths.uuid()),
+    };
+    let uuid = match from_file {
         Ok((u, note)) => {
             match note {
                 state_files::UuidNote::Existing => {}
@@ -365,6 +402,16 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
     let hacf = loaded.hacf;
     let groups = (!args.no_resources).then_some(loaded.resources);
     let seed = u64::from(std::process::id()) ^ wall().rotate_left(17) ^ generation;
+    // Nodes deleted at run time stay deleted (docs/behaviour.md §14.4).
+    let deleted = crate::hostcache::read(&paths.delhostcache());
+    for d in deleted.iter().filter(|d| hacf.nodes.contains(&d.name)) {
+        hb_log!(
+            Prio::Info,
+            "Node {} was deleted with hb_delnode ({}); it stays out of the node table",
+            d.name,
+            paths.delhostcache().display()
+        );
+    }
     let core_cfg = CoreConfig {
         node_name: node.clone(),
         uuid,
@@ -373,6 +420,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
             .nodes
             .iter()
             .filter(|n| !hacf.ping_nodes.contains(n))
+            .filter(|n| !deleted.iter().any(|d| &d.name == *n))
             .cloned()
             .collect(),
         ping_nodes: hacf.ping_nodes.clone(),
@@ -393,6 +441,7 @@ fn run_daemon(args: &Args, paths: &Paths, loaded: Loaded, node: String, keys: Ke
         hopfudge: hacf.hopfudge,
         keys,
         inner_auth: hacf.msgfmt == hb_config::MsgFmt::Classic,
+        compression: compression_policy(&hacf),
         seed,
     };
     let start = Instant::now();

@@ -242,18 +242,24 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-/// Pacemaker/XML id: letters, digits, `_ . -`; never starting with a digit.
-pub(crate) fn sanitize_id(text: &str) -> String {
-    let mut id: String = text
-        .chars()
+/// `text` with every character other than an ASCII letter, digit, `_` or
+/// `-` replaced by `with`.
+fn keep_id_chars(text: &str, with: char) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
                 c
             } else {
-                '_'
+                with
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Pacemaker/XML id: ASCII letters, digits, `_` and `-` (anything else,
+/// `.` included, becomes one `_`); never starting with anything but a letter.
+pub(crate) fn sanitize_id(text: &str) -> String {
+    let mut id = keep_id_chars(text, '_');
     while id.contains("__") {
         id = id.replace("__", "_");
     }
@@ -391,17 +397,8 @@ pub(crate) fn build(src: &Source<'_>, host: &dyn Host) -> Result<Cluster, Vec<Ex
     Ok(cluster)
 }
 
-fn cluster_name(name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+pub(crate) fn cluster_name(name: &str) -> String {
+    let clean = keep_id_chars(name, '-');
     if clean.is_empty() {
         "linux-ha".into()
     } else {

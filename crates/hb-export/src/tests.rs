@@ -441,3 +441,17 @@ fn three_nodes_no_two_node() {
         .cib_xml
         .contains(r#"rsc="group_2" node="nodec" score="100""#));
 }
+
+#[test]
+fn ids_and_cluster_names_keep_only_safe_characters() {
+    use crate::model::sanitize_id;
+    assert_eq!(
+        sanitize_id("IPaddr2::198.18.0.100/24"),
+        "IPaddr2_198_18_0_100_24"
+    );
+    assert_eq!(sanitize_id("..httpd.."), "httpd");
+    assert_eq!(sanitize_id("1st-res"), "r_1st-res");
+    assert_eq!(sanitize_id("///"), "rsc");
+    assert_eq!(crate::model::cluster_name("my cluster.1"), "my-cluster-1");
+    assert_eq!(crate::model::cluster_name(""), "linux-ha");
+}

@@ -20,6 +20,7 @@
 //! never blocks: a line a full syslog cannot take is dropped rather than
 //! stall the master's heartbeats.
 
+pub mod logd;
 mod recent;
 pub use recent::{recent_lines, RECENT_KEPT};
 
@@ -76,6 +77,9 @@ pub struct LogTargets {
     pub syslog_format: bool,
     /// The syslog socket; `None` is `/dev/log`.
     pub syslog_socket: Option<PathBuf>,
+    /// The logging daemon (`use_logd`): lines go there while it takes them,
+    /// else to the targets above.
+    pub logd: Option<logd::LogdTarget>,
 }
 
 /// Where syslog listens when nothing else is said.
@@ -175,6 +179,7 @@ impl OpenLog {
 }
 
 struct Logger {
+    logd: Option<logd::Logd>,
     entity: String,
     host: String,
     debug_level: u32,
@@ -250,6 +255,7 @@ fn now_local() -> LocalTime {
 pub fn init(entity: &str, targets: LogTargets, debug_level: u32) {
     let host = hb_sys::host::nodename();
     let logger = Logger {
+        logd: targets.logd.clone().map(logd::Logd::new),
         entity: entity.to_string(),
         host,
         debug_level,
@@ -361,6 +367,12 @@ pub fn emit(prio: Prio, text: &str) {
     if l.targets.stderr {
         let _ = std::io::stderr().write_all(line.as_bytes());
     }
+    let entity = l.entity.clone();
+    if let Some(d) = l.logd.as_mut() {
+        if d.send(&entity, severity(prio), text) {
+            return;
+        }
+    }
     if prio != Prio::Debug {
         if let Some(f) = l.logfile.as_mut() {
             f.write_line(&line);
@@ -370,7 +382,8 @@ pub fn emit(prio: Prio, text: &str) {
         f.write_line(&line);
     }
     if let (Some(sock), Some(fac)) = (l.syslog.as_mut(), l.targets.facility) {
-        let pri = fac * 8 + severity(prio);
+        // `fac` is the shifted syslog.h code (LOG_DAEMON = 3 << 3), as ha.cf names map to.
+        let pri = fac | severity(prio);
         let msg = format!(
             "<{}>{} {:2} {:02}:{:02}:{:02} {}: [{}]: {}: {}",
             pri,

@@ -52,7 +52,7 @@ fn syslog_reconnects_after_its_listener_restarts_or_appears_late() {
     hb_log::init(
         "hb-log-test",
         LogTargets {
-            facility: Some(3), // daemon
+            facility: Some(3 << 3), // LOG_DAEMON, as ha.cf `logfacility daemon` gives
             syslog_format: true,
             syslog_socket: Some(path.clone()),
             ..LogTargets::default()
@@ -65,7 +65,7 @@ fn syslog_reconnects_after_its_listener_restarts_or_appears_late() {
     let first = listen(&path);
     hb_log::emit(Prio::Warn, "first listener");
     let line = next_line(&first);
-    // <facility*8 + severity>: daemon (3) * 8 + warning (4) = 28.
+    // <facility | severity>: LOG_DAEMON (3 << 3) | warning (4) = 28.
     assert!(line.starts_with("<28>"), "{line}");
     let tail = format!(
         "hb-log-test: [{}]: WARN: first listener",

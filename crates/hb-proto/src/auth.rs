@@ -540,7 +540,7 @@ mod tests {
         wrapper.push(compress::PAYLOAD_FIELD, Value::Binary(z.finish().unwrap()));
         wrapper.push_str(compress::ALGORITHM_FIELD, "zlib");
         assert_eq!(ring.open(&ring.seal(&wrapper)), Ok(inner));
-        wrapper.set_str(compress::ALGORITHM_FIELD, "bz2");
+        wrapper.set_str(compress::ALGORITHM_FIELD, "lzo");
         let err = ring.open(&ring.seal(&wrapper)).unwrap_err();
         assert!(matches!(
             err,

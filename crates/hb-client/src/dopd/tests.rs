@@ -1,6 +1,7 @@
 //! Tests of dopd and drbd-peer-outdater's decisions.
 
 use super::*;
+use crate::error::ClientError;
 
 fn node(name: &str, kind: &str, status: &str) -> NodeEntry {
     NodeEntry {
@@ -51,7 +52,7 @@ fn logs(actions: &[Action], level: Level) -> Vec<String> {
         .collect()
 }
 
-fn walk_of(nodes: Vec<NodeEntry>) -> impl FnMut() -> Result<Vec<NodeEntry>, String> {
+fn walk_of(nodes: Vec<NodeEntry>) -> impl FnMut() -> Result<Vec<NodeEntry>, ClientError> {
     move || Ok(nodes.clone())
 }
 
@@ -112,11 +113,20 @@ fn answer_codes_are_read_like_strtol() {
     assert_eq!(ans(" +6"), Ok(6));
     assert_eq!(ans("-1"), Ok(-1));
     assert_eq!(ans(""), Ok(0));
-    assert!(ans("4x").is_err());
-    assert!(ans("x").is_err());
-    assert!(ans("99999999999").is_err());
+    assert_eq!(ans("4x"), Err(AnswerError::Unknown("4x".into())));
+    assert_eq!(ans("x"), Err(AnswerError::Unknown("x".into())));
+    assert_eq!(
+        ans("99999999999"),
+        Err(AnswerError::Unknown("99999999999".into()))
+    );
     let none = Message::from_pairs([("t", T_OUTDATER_RC)]);
-    assert!(answer_code(&none).is_err());
+    let err = answer_code(&none).unwrap_err();
+    assert_eq!(err, AnswerError::NoValue);
+    assert_eq!(err.to_string(), "answer without dop_value from server");
+    assert_eq!(
+        ans("4x").unwrap_err().to_string(),
+        "unknown message: 4x from server"
+    );
 }
 
 fn argv(v: &[&str]) -> Vec<String> {
@@ -261,9 +271,14 @@ fn dead_unknown_self_or_ping_peer_is_unreachable() {
     // A failed node walk: unreachable too.
     let mut d = Dopd::new("nodea");
     let out = d.on_request(1, &request_message("nodeb", "r0"), &mut || {
-        Err("No timely response.".to_string())
+        Err(ClientError::Timeout)
     });
     assert_eq!(answers(&out), vec![(1, "5".to_string())]);
+    let warns = logs(&out, Level::Warn);
+    assert!(
+        warns.iter().any(|l| l == "REASON: No timely response."),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -41,6 +41,11 @@ impl Kind {
     }
 }
 
+/// Whether `ev` reports one bad packet (the lines `log_badpack off` silences).
+pub fn is_bad_packet(ev: &Event) -> bool {
+    Kind::of(ev).is_some()
+}
+
 /// The drop counters at the start of the interval and which per-packet
 /// lines were already logged in it.
 #[derive(Debug, Clone)]

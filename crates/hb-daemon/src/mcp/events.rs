@@ -5,6 +5,7 @@
 use hb_config::Medium;
 use hb_core::{Event, Output};
 
+use super::drops;
 use super::resources::RESOURCE_TYPES;
 use super::slots::{Inbound, Shutdown, API_AUDIT_MS};
 use super::Master;
@@ -72,7 +73,7 @@ impl Master {
     }
 
     pub(super) fn on_event(&mut self, ev: Event) {
-        if self.drops.admit(&ev) {
+        if self.drops.admit(&ev) && (self.hacf.log_badpack || !drops::is_bad_packet(&ev)) {
             for (level, text) in ev.log_lines() {
                 logging::emit(level, &text);
             }
@@ -187,6 +188,9 @@ impl Master {
             "received {t} message from {}",
             msg.get_str("src").unwrap_or("?")
         );
+        if super::membership::TYPES.contains(&t) {
+            self.on_membership(&msg);
+        }
         if RESOURCE_TYPES.contains(&t) {
             let from_self = msg.get_str("src") == Some(self.node.as_str());
             let now = self.now();

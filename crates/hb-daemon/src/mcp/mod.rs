@@ -39,6 +39,7 @@ mod children;
 mod clients_api;
 mod drops;
 mod events;
+mod membership;
 mod notify;
 mod quick_restart;
 mod resources;
@@ -167,7 +168,15 @@ impl Master {
         let rsc = groups.as_ref().map(|g| {
             let mut rm = ResourceManager::new(hb_rsc::RscConfig {
                 local: node.clone(),
-                nodes: hacf.nodes.clone(),
+                nodes: {
+                    // Nodes deleted with hb_delnode are out (docs/behaviour.md §14.4).
+                    let deleted = crate::hostcache::read(&paths.delhostcache());
+                    hacf.nodes
+                        .iter()
+                        .filter(|n| !deleted.iter().any(|d| &d.name == *n))
+                        .cloned()
+                        .collect()
+                },
                 groups: g.iter().map(hb_rsc::GroupSpec::from).collect(),
                 mode: hacf.auto_failback,
             });
@@ -416,6 +425,13 @@ impl Master {
             self.quick_restart_tick();
         }
         if let Some((level, text)) = self.drops.tick(now, self.core.counters()) {
+            // log_badpack off: bad packets are still counted, the summary
+            // goes to the debug log only (docs/behaviour.md §3.3).
+            let level = if self.hacf.log_badpack {
+                level
+            } else {
+                hb_core::Level::Debug
+            };
             logging::emit(level, &text);
         }
         if let Some(r) = self.rsc.as_mut() {
