@@ -227,7 +227,10 @@ if [ "$RPM" = yes ]; then
             esac
         done
     }
-    RPMTOP=$WORK/rpmbuild
+    # rpmbuild's own scripts do not expect spaces in its directories (a checkout may be
+    # under "/home/x/my projects"): build in a private directory of our own.
+    RPMTOP=$(mktemp -d /var/tmp/heartbeat-rs-rpm.XXXXXX)
+    trap 'rm -rf "$RPMTOP"' EXIT
     mkdir -p "$RPMTOP/SPECS" "$RPMTOP/BUILD" "$RPMTOP/BUILDROOT"
     SPEC=$RPMTOP/SPECS/heartbeat-rs.spec
     files >"$WORK/files.txt"

@@ -21,9 +21,14 @@ const SIZE: usize = 100_000;
 fn receiver(node: &Node) -> Result<std::path::PathBuf> {
     let out = node.host_path("/tmp")?.join("rx.out");
     let _ = std::fs::remove_file(&out);
-    node.sh(&format!(
-        "{APIMSG} recv {CLIENT} 30 > /tmp/rx.out 2>&1 < /dev/null &"
-    ))?;
+    // The binary's path goes in as $0, never into the script text: a checkout path may
+    // hold spaces or quotes.
+    node.exec(&[
+        "sh",
+        "-c",
+        &format!("\"$0\" recv {CLIENT} 30 > /tmp/rx.out 2>&1 < /dev/null &"),
+        APIMSG,
+    ])?;
     hb_tests::wait_for(
         &format!("the receiving client on {} to sign on", node.name()),
         Duration::from_secs(10),

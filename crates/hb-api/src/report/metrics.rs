@@ -142,7 +142,7 @@ pub fn render_metrics(s: &Snapshot) -> String {
         }
     }
     if let Some(p) = &s.packets {
-        let counters: [(&str, &str, u64); 10] = [
+        let counters: [(&str, &str, u64); 9] = [
             (
                 "heartbeat_packets_received_total",
                 "Datagrams received on every medium.",
@@ -188,16 +188,19 @@ pub fn render_metrics(s: &Snapshot) -> String {
                 "Times this node found it had not run for more than max(keepalive, 10 ms) (docs/reliability.md §15).",
                 p.pauses,
             ),
-            (
-                "heartbeat_process_pause_milliseconds_total",
-                "Sum of the detected pauses of this node, in ms.",
-                p.pause_ms_total,
-            ),
         ];
         for (name, help, v) in counters {
             f.head(name, "counter", help);
             f.sample(name, &[], v as f64);
         }
+        // Prometheus base unit: seconds.
+        let name = "heartbeat_process_pause_seconds_total";
+        f.head(
+            name,
+            "counter",
+            "Sum of the detected pauses of this node, in seconds.",
+        );
+        f.sample(name, &[], p.pause_ms_total as f64 / 1000.0);
         f.head(
             "heartbeat_packets_dropped_total",
             "counter",
