@@ -679,9 +679,10 @@ fn systemd_unit_is_valid() {
     );
     let tmp = TempDir::new("unit");
     let daemon = pkgs.tree.join("usr/libexec/heartbeat/heartbeat");
+    // Quoted: the checkout (and so the extracted tree) may be in a path with spaces.
     let copy = unit.replace(
         "/usr/libexec/heartbeat/heartbeat",
-        &daemon.display().to_string(),
+        &format!("\"{}\"", daemon.display()),
     );
     let copy_path = tmp.path().join("heartbeat.service");
     std::fs::write(&copy_path, copy).expect("unit copy");
