@@ -181,16 +181,6 @@ fn init_logging() {
     );
 }
 
-fn prio(l: hb_rsc::Level) -> Prio {
-    match l {
-        hb_rsc::Level::Debug => Prio::Debug,
-        hb_rsc::Level::Info => Prio::Info,
-        hb_rsc::Level::Warn => Prio::Warn,
-        hb_rsc::Level::Error => Prio::Error,
-        hb_rsc::Level::Crit => Prio::Crit,
-    }
-}
-
 fn running(rsc: &str, env: &ScriptEnv) -> bool {
     let r = Resource::parse(rsc);
     match runner::resource_running(&r, env) {
@@ -212,7 +202,7 @@ fn run(op: GroupOp, key: &str) -> i32 {
     let env = script_env();
     let result = runner::run_group(op, &group, &env);
     for (level, line) in &result.log {
-        logging::emit(prio(*level), line);
+        logging::emit(Prio::from(*level), line);
     }
     for a in &result.announcements {
         runner::native_ip::announce(a);

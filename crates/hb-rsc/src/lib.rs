@@ -138,3 +138,17 @@ pub enum Level {
     /// `CRIT`.
     Crit,
 }
+
+/// The log priority a resource manager level is written at (one mapping for
+/// the daemon and the `ResourceManager` tool).
+impl From<Level> for hb_proto::Level {
+    fn from(l: Level) -> hb_proto::Level {
+        match l {
+            Level::Debug => hb_proto::Level::Debug,
+            Level::Info => hb_proto::Level::Info,
+            Level::Warn => hb_proto::Level::Warn,
+            Level::Error => hb_proto::Level::Error,
+            Level::Crit => hb_proto::Level::Crit,
+        }
+    }
+}

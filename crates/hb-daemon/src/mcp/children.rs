@@ -84,7 +84,7 @@ impl Master {
                 for group in groups.iter().rev() {
                     let r = hb_rsc_runner::run_group(hb_rsc_runner::GroupOp::Release, group, &env);
                     for (level, line) in &r.log {
-                        logging::emit(super::resources::rsc_prio(*level), line);
+                        logging::emit(logging::Prio::from(*level), line);
                     }
                 }
             };

@@ -35,17 +35,6 @@ use crate::hb_log;
 use crate::logging::{self, Prio};
 use crate::spawn;
 
-/// Maps the resource manager's levels to log priorities.
-pub(super) fn rsc_prio(l: hb_rsc::Level) -> Prio {
-    match l {
-        hb_rsc::Level::Debug => Prio::Debug,
-        hb_rsc::Level::Info => Prio::Info,
-        hb_rsc::Level::Warn => Prio::Warn,
-        hb_rsc::Level::Error => Prio::Error,
-        hb_rsc::Level::Crit => Prio::Crit,
-    }
-}
-
 /// Message types the resource manager consumes (docs/protocol.md §9).
 pub(super) const RESOURCE_TYPES: [&str; 8] = [
     "starting",
@@ -197,7 +186,7 @@ impl Master {
             };
             match out {
                 hb_rsc::Output::Send(msg) => self.send_cluster(msg),
-                hb_rsc::Output::Log(level, text) => logging::emit(rsc_prio(level), &text),
+                hb_rsc::Output::Log(level, text) => logging::emit(Prio::from(level), &text),
                 hb_rsc::Output::Acquire { id, key } => {
                     self.run_group(id, &key, hb_rsc_runner::GroupOp::Acquire)
                 }
@@ -239,7 +228,7 @@ impl Master {
             let _ = nix::unistd::setpgid(Pid::from_raw(0), Pid::from_raw(0));
             let result = hb_rsc_runner::run_group(op, &group, &env);
             for (level, line) in &result.log {
-                logging::emit(rsc_prio(*level), line);
+                logging::emit(Prio::from(*level), line);
             }
             for a in &result.announcements {
                 let a = a.clone();
