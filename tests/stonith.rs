@@ -483,7 +483,7 @@ fn check_config_validates_devices_with_cluster_glue() -> Result<()> {
         dir.display()
     ))?;
     let bad = run(
-        "stonith_host * nosuchdevice x\nstonith_host * external/ipmi nodeb 10.0.0.1\nstonith null /nonexistent/null.cfg\n",
+        "stonith_host * nosuchdevice x\nstonith_host * external/ipmi nodeb 198.18.0.1\nstonith null /nonexistent/null.cfg\n",
     )?;
     let _ = std::fs::remove_dir_all(&dir);
     if good.status.code() != Some(0) {
@@ -499,7 +499,7 @@ fn check_config_validates_devices_with_cluster_glue() -> Result<()> {
     let hacf = dir.join("ha.cf").display().to_string();
     for want in [
         format!("{hacf}:6: `stonith_host`: Invalid Stonith type [nosuchdevice]"),
-        format!("{hacf}:7: `stonith_host`: Invalid Stonith configuration parameter [nodeb 10.0.0.1]: external/ipmi expects hostname ipaddr userid passwd interface"),
+        format!("{hacf}:7: `stonith_host`: Invalid Stonith configuration parameter [nodeb 198.18.0.1]: external/ipmi expects hostname ipaddr userid passwd interface"),
         format!("{hacf}:8: `stonith`: Invalid Stonith config file [/nonexistent/null.cfg]"),
     ] {
         if !err.contains(&want) {
