@@ -3,7 +3,8 @@
 //! Both daemons run with the flavour's configuration (the VIP held by
 //! nodea). After a settle time, every process of a node (everything in its
 //! network namespace) is sampled twice, `window` apart, from `/proc`:
-//! CPU time (`utime + stime` of `/proc/PID/stat`), context switches
+//! CPU time (nanoseconds on a CPU, the first field of `/proc/PID/schedstat`:
+//! exact, where `utime + stime` counts 10 ms ticks), context switches
 //! (`/proc/PID/status`, voluntary + involuntary: each is a wake-up) and,
 //! at the end, PSS and RSS (`/proc/PID/smaps_rollup`) and the heap's RSS
 //! (`[heap]` in `/proc/PID/smaps`). PSS splits pages shared between the
@@ -28,8 +29,8 @@ pub struct ProcCost {
     pub rss_kb: u64,
     /// Resident heap, KiB.
     pub heap_kb: u64,
-    /// CPU time in the window, clock ticks.
-    pub cpu_ticks: u64,
+    /// CPU time in the window, nanoseconds.
+    pub cpu_ns: u64,
     /// Context switches in the window.
     pub switches: u64,
 }
@@ -51,8 +52,8 @@ impl NodeCost {
 
     /// CPU of the whole node, percent of one core.
     pub fn cpu_percent(&self) -> f64 {
-        let ticks: u64 = self.procs.iter().map(|p| p.cpu_ticks).sum();
-        percent(ticks, self.window)
+        let ns: u64 = self.procs.iter().map(|p| p.cpu_ns).sum();
+        percent(ns, self.window)
     }
 
     /// Context switches per second of the whole node.
@@ -62,22 +63,26 @@ impl NodeCost {
     }
 }
 
-fn percent(ticks: u64, window: Duration) -> f64 {
-    let hz = clock_ticks_per_sec();
-    ticks as f64 / hz / window.as_secs_f64().max(1e-3) * 100.0
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    // USER_HZ is 100 on every Linux ABI we run on.
-    100.0
+fn percent(ns: u64, window: Duration) -> f64 {
+    ns as f64 / 1e9 / window.as_secs_f64().max(1e-3) * 100.0
 }
 
 fn read(path: String) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// `utime + stime` (fields 14 and 15 of `/proc/PID/stat`).
-fn cpu_ticks(pid: u32) -> u64 {
+/// Time on a CPU in nanoseconds: the first field of `/proc/PID/schedstat`
+/// (the scheduler's own sum, not sampled at ticks). Falls back to
+/// `utime + stime` (fields 14 and 15 of `/proc/PID/stat`, 10 ms ticks) on a
+/// kernel without schedstat.
+fn cpu_ns(pid: u32) -> u64 {
+    if let Some(ns) = read(format!("/proc/{pid}/schedstat"))
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        return ns;
+    }
     let stat = read(format!("/proc/{pid}/stat"));
     // The command name (field 2) may hold spaces: count from its ')'.
     let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
@@ -86,7 +91,8 @@ fn cpu_ticks(pid: u32) -> u64 {
     let f: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state): utime is field 14 → index 11.
     let get = |i: usize| f.get(i).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-    get(11) + get(12)
+    // USER_HZ is 100 on every Linux ABI we run on.
+    (get(11) + get(12)) * 10_000_000
 }
 
 fn status_field(status: &str, key: &str) -> u64 {
@@ -145,7 +151,7 @@ pub fn sample(node: &Node, window: Duration) -> NodeCost {
     let before: HashMap<u32, (u64, u64)> = node
         .pids()
         .into_iter()
-        .map(|p| (p, (cpu_ticks(p), switches(p))))
+        .map(|p| (p, (cpu_ns(p), switches(p))))
         .collect();
     std::thread::sleep(window);
     let mut procs = Vec::new();
@@ -165,7 +171,7 @@ pub fn sample(node: &Node, window: Duration) -> NodeCost {
             pss_kb,
             rss_kb,
             heap_kb,
-            cpu_ticks: cpu_ticks(pid).saturating_sub(c0),
+            cpu_ns: cpu_ns(pid).saturating_sub(c0),
             switches: switches(pid).saturating_sub(s0),
         });
     }
@@ -237,7 +243,7 @@ pub fn table(rows: &[(String, [NodeCost; 2])], detail: bool) -> String {
                     p.pss_kb,
                     p.rss_kb,
                     p.heap_kb,
-                    percent(p.cpu_ticks, n.window),
+                    percent(p.cpu_ns, n.window),
                     p.switches as f64 / n.window.as_secs_f64().max(1e-3)
                 ));
             }

@@ -151,6 +151,35 @@ pub struct LoadResult {
     pub worst_ms: f64,
     /// Packets captured.
     pub packets: usize,
+    /// Steal time of the whole VM during the run, ms summed over CPUs
+    /// (`/proc/stat`): time the hypervisor ran something else while our
+    /// vCPUs had work. Nothing inside the machine can see or prevent it.
+    pub steal_ms: u64,
+    /// Longest pause our daemon reported, ms.
+    pub worst_pause_ms: u64,
+}
+
+/// Steal time since boot, ms summed over CPUs (the 8th value of the `cpu`
+/// line of `/proc/stat`, in USER_HZ = 100 ticks).
+fn steal_ms() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .find(|l| l.starts_with("cpu "))
+        .and_then(|l| l.split_whitespace().nth(8))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 10
+}
+
+/// The pause length in a `Process pause detected: ...` line, ms.
+fn pause_ms(line: &str) -> Option<u64> {
+    let rest = &line[line.find("Process pause detected")?..];
+    let digits: String = rest
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok()
 }
 
 /// Kills (by PID) and reaps a child we started.
@@ -207,21 +236,30 @@ pub fn run(setting: &Setting, secs: u64, aborted: &dyn Fn() -> bool) -> Result<L
         .map(Reaped)
         .map_err(|e| Error::Invalid(format!("stress-ng: {e}")))?;
     let t0 = Instant::now();
+    let steal0 = steal_ms();
     while t0.elapsed() < Duration::from_secs(secs) && !aborted() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let secs = t0.elapsed().as_secs();
+    let steal = steal_ms().saturating_sub(steal0);
     drop(stress);
     std::thread::sleep(Duration::from_millis(300));
     drop(tcpdump);
     let mut r = LoadResult {
         label: setting.label(),
         secs,
+        steal_ms: steal,
         ..LoadResult::default()
     };
     for (i, &from) in before.iter().enumerate() {
         let t = text(i);
         let new = t.get(from..).unwrap_or("");
+        // For a closer look at what happened: HB_BENCH_LOG_DIR=dir keeps
+        // each node's log of the run.
+        if let Some(dir) = std::env::var_os("HB_BENCH_LOG_DIR") {
+            let name = format!("{}-node{i}.log", r.label.replace([' ', '/'], "_"));
+            let _ = std::fs::write(std::path::Path::new(&dir).join(name), new);
+        }
         for line in new.lines() {
             if line.contains("Late heartbeat") {
                 r.late += 1;
@@ -234,6 +272,7 @@ pub fn run(setting: &Setting, secs: u64, aborted: &dyn Fn() -> bool) -> Result<L
             }
             if line.contains("Process pause detected") {
                 r.pauses += 1;
+                r.worst_pause_ms = r.worst_pause_ms.max(pause_ms(line).unwrap_or(0));
             }
         }
     }
@@ -273,13 +312,22 @@ fn worst_gap(path: &std::path::Path) -> (f64, usize) {
 /// The load table.
 pub fn table(rows: &[LoadResult]) -> String {
     let mut s = String::from(
-        "| daemon, keepalive / deadtime | s under load | late heartbeats | false deaths (keepalived: MASTER transitions) | link deaths | pauses detected | worst wire interval (ms) | packets |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| daemon, keepalive / deadtime | s under load | late heartbeats | false deaths (keepalived: MASTER transitions) | link deaths | pauses detected (longest, ms) | worst wire interval (ms) | packets | VM steal time (ms) |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {:.1} | {} |\n",
-            r.label, r.secs, r.late, r.false_deaths, r.link_deaths, r.pauses, r.worst_ms, r.packets
+            "| {} | {} | {} | {} | {} | {} ({}) | {:.1} | {} | {} |\n",
+            r.label,
+            r.secs,
+            r.late,
+            r.false_deaths,
+            r.link_deaths,
+            r.pauses,
+            r.worst_pause_ms,
+            r.worst_ms,
+            r.packets,
+            r.steal_ms
         ));
     }
     s
@@ -307,5 +355,12 @@ mod tests {
         let _ = std::fs::remove_file(&p);
         assert_eq!(n, 6);
         assert!((worst - 987.5).abs() < 0.01, "{worst}");
+    }
+
+    #[test]
+    fn pause_length_is_read_from_the_log_line() {
+        let l = "Dec 03 16:00:00 nodea heartbeat: [12]: WARN: Process pause detected: heartbeat did not run for 47 ms; reading queued packets first";
+        assert_eq!(pause_ms(l), Some(47));
+        assert_eq!(pause_ms("Late heartbeat"), None);
     }
 }

@@ -61,6 +61,10 @@ pub(crate) struct Node {
     /// Local time of the last accepted status (None = "expired", forces the
     /// dead check, like the C's zeroed `local_lastupdate`).
     pub last_status: Option<Millis>,
+    /// How far pauses of ours moved `last_status` forward since it was set
+    /// (`pause.rs`): added back when a late heartbeat is reported, so the
+    /// log shows the interval as it happened.
+    pub excused: Millis,
     /// `ts` of its last status (remote wall clock).
     pub rmt_lastupdate: u64,
     /// `seq` of its last status.

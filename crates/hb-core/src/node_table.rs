@@ -53,6 +53,7 @@ pub(crate) fn make_node(
         uuid: [0; 16],
         status: status::INIT.to_string(),
         last_status: Some(now),
+        excused: 0,
         rmt_lastupdate: 0,
         status_seqno: 0,
         heard: false,

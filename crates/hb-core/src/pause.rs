@@ -9,12 +9,19 @@
 //! * every entry point of the engine compares the time it is called with
 //!   the time the engine asked to be woken ([`crate::Cluster::next_wakeup`]);
 //! * when it runs later than that by more than the threshold, that is a
-//!   pause: one event with its length, and a grace of one keepalive before
-//!   any node or link may be declared dead, so that the packets the read
-//!   children queued meanwhile (and the peers' first heartbeats after a
-//!   stall that hit them too) are taken in first;
-//! * after the grace the normal rule applies unchanged, so a real crash is
-//!   still found within deadtime + keepalive + the pause.
+//!   pause: one event with its length;
+//! * the time we did not run does not count against anybody: every node's
+//!   last status and every link's last packet move forward by the pause's
+//!   length (never past now), so a peer that was stalled with us and
+//!   resumes a little after us is not blamed for our silence either. This
+//!   applies to any lateness of [`MIN_EXCUSED_LATENESS`] or more, reported
+//!   or not. It never hides a death: at a wake-up for a deadline, the
+//!   deadline moves by exactly the lateness, so it is still due;
+//! * and a grace of one keepalive before any node or link may be declared
+//!   dead, so that the packets the read children queued meanwhile are taken
+//!   in first;
+//! * after that the normal rule applies unchanged, so a real crash is still
+//!   found within deadtime + keepalive + the pause.
 //!
 //! This module is pure bookkeeping; the engine applies it.
 
@@ -23,6 +30,10 @@ use crate::config::Millis;
 /// The smallest lateness treated as a pause, whatever the keepalive: the
 /// scheduler alone can delay a wake-up by a few milliseconds.
 pub const MIN_PAUSE_THRESHOLD: Millis = 10;
+
+/// Lateness below which nothing is excused: a wake-up a millisecond or two
+/// late is the ordinary rounding of a millisecond timer.
+pub const MIN_EXCUSED_LATENESS: Millis = 3;
 
 /// When the engine expected to run next, and the grace after a pause.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +55,12 @@ impl PauseWatch {
     /// Lateness above which a wake-up counts as a pause.
     pub fn threshold(keepalive: Millis) -> Millis {
         keepalive.max(MIN_PAUSE_THRESHOLD)
+    }
+
+    /// The engine runs at `now`: how much later than expected (0 when
+    /// nothing was expected or it is early).
+    pub fn lateness(&self, now: Millis) -> Millis {
+        self.expected.map_or(0, |e| now.saturating_sub(e))
     }
 
     /// The engine runs at `now`: a pause if it is late by more than
@@ -78,17 +95,43 @@ impl PauseWatch {
 }
 
 impl crate::Cluster {
-    /// The engine runs at `self.now`: reports a pause (event, counters)
-    /// and starts its grace of one keepalive.
+    /// The engine runs at `self.now`: reports a pause (event, counters),
+    /// excuses its length on every deadline and starts its grace of one
+    /// keepalive.
     pub(crate) fn check_pause(&mut self) {
         let threshold = PauseWatch::threshold(self.cfg.keepalive);
         let grace = self.cfg.keepalive.max(1);
+        // Lateness under the threshold is not reported (the scheduler
+        // delays a wake-up by a few ms on a busy machine), but it is time we
+        // did not look either: it is excused all the same.
+        let late = self.pause.lateness(self.now);
+        if late >= MIN_EXCUSED_LATENESS {
+            self.excuse(late);
+        }
         if let Some(p) = self.pause.observe(self.now, threshold, grace) {
             self.counters.note_pause(p.length);
             self.emit(crate::Event::ProcessPause {
                 length: p.length,
                 grace: p.grace_until.saturating_sub(self.now),
             });
+        }
+    }
+
+    /// Moves every node's last status and every link's last packet forward
+    /// by `length` (capped at now): a deadline measures the peer's silence,
+    /// not ours.
+    fn excuse(&mut self, length: Millis) {
+        let now = self.now;
+        let shift = |t: Millis| t.saturating_add(length).min(now);
+        for n in self.nodes.iter_mut() {
+            if let Some(last) = n.last_status {
+                let moved = shift(last);
+                n.excused = n.excused.saturating_add(moved - last);
+                n.last_status = Some(moved);
+            }
+            for l in n.links.iter_mut() {
+                l.last_update = shift(l.last_update);
+            }
         }
     }
 

@@ -274,6 +274,7 @@ impl Cluster {
                 let n = &mut self.nodes[idx];
                 n.rmt_lastupdate = 0;
                 n.last_status = None;
+                n.excused = 0;
                 n.status_seqno = 0;
             }
             self.nodes[idx].track.generation = gen;
@@ -457,25 +458,32 @@ impl Cluster {
             self.emit(Event::FlowControlDisabled);
         }
         if let Some(last) = self.nodes[idx].last_status {
+            // The interval as it happened is reported; whether it kills
+            // is judged without the time we did not run (`pause.rs`).
             let gap = self.now.saturating_sub(last);
+            let seen = gap.saturating_add(self.nodes[idx].excused);
             let node = self.nodes[idx].name.clone();
-            if gap > self.cfg.deadtime {
+            if seen > self.cfg.deadtime {
                 self.counters.late_heartbeats += 1;
                 self.emit(Event::LateHeartbeat {
                     node,
-                    interval_ms: gap,
+                    interval_ms: seen,
                     beyond_deadtime: true,
                 });
                 // 3.0.6: our timeout check was starved; it was dead after all.
                 // Unless we were the one paused: then the gap is ours.
-                if idx != self.me && !self.nodes[idx].is_dead() && !self.pause.in_grace(self.now) {
+                if idx != self.me
+                    && gap > self.cfg.deadtime
+                    && !self.nodes[idx].is_dead()
+                    && !self.pause.in_grace(self.now)
+                {
                     self.mark_node_dead(idx);
                 }
-            } else if gap > self.cfg.warntime {
+            } else if seen > self.cfg.warntime {
                 self.counters.late_heartbeats += 1;
                 self.emit(Event::LateHeartbeat {
                     node,
-                    interval_ms: gap,
+                    interval_ms: seen,
                     beyond_deadtime: false,
                 });
             }
@@ -498,6 +506,7 @@ impl Cluster {
         let n = &mut self.nodes[idx];
         n.rmt_lastupdate = ts;
         n.last_status = Some(now);
+        n.excused = 0;
         n.status_seqno = seq;
     }
 
