@@ -359,6 +359,10 @@ where
     const IPC_DISCONNECT: i32 = 3;
     let mut buf = vec![0u8; MAXMSG];
     let mut failed = 0u32;
+    let mut echoes = crate::echo::EchoFilter::new(match sock.medium() {
+        crate::Medium::Serial { .. } => Vec::new(),
+        _ => crate::iface::local_ipv4(),
+    });
     loop {
         match wait_readable(sock, &to_master) {
             Wake::ChannelGone => {
@@ -377,13 +381,13 @@ where
                 continue;
             }
         }
-        match sock.recv(&mut buf) {
+        match sock.recv_from(&mut buf) {
             // An empty UDP datagram is something that arrived, not a failed
             // read: a flood of them must not make the child give up.
-            Ok(0) if !matches!(sock.medium(), crate::Medium::Serial { .. }) => {
+            Ok((0, _)) if !matches!(sock.medium(), crate::Medium::Serial { .. }) => {
                 failed = 0;
             }
-            Ok(n) if n > 0 => {
+            Ok((n, src)) if n > 0 => {
                 failed = 0;
                 stats(StatDelta::Received { bytes: n });
                 if let Err(e) = to_master.write_all(&encode_frame(&buf[..n])) {
@@ -391,9 +395,21 @@ where
                     log::error!("read_child channel status: {IPC_DISCONNECT} - returning.");
                     return EXIT_GENERIC;
                 }
+                // The first echo of our own went up (own link up); the
+                // kernel drops the rest (crate::echo).
+                if let Some(own) = echoes.own_source(src) {
+                    match sock.drop_datagrams_from(own) {
+                        Ok(()) => log::debug!(
+                            "{}: own datagrams from {own} are dropped by the kernel from now on",
+                            sock.label()
+                        ),
+                        Err(e) => log::debug!("{}: cannot filter own datagrams: {e}", sock.label()),
+                    }
+                }
             }
             other => {
                 stats(StatDelta::ReadFailed);
+                let other = other.map(|(n, _)| n);
                 if let Err(e) = &other {
                     if !is_timeout(e) {
                         log::error!("{e}");

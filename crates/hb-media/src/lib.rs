@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod child;
+pub mod echo;
 mod error;
 mod framer;
 pub mod iface;

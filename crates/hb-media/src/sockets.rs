@@ -258,16 +258,30 @@ impl MediumSockets {
     /// Receives one packet into `buf` and returns its length. A UDP datagram
     /// longer than `buf` is truncated: use a [`crate::MAXMSG`] buffer.
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize, MediaError> {
+        self.recv_from(buf).map(|(n, _)| n)
+    }
+
+    /// [`recv`](Self::recv), with the sender's address (UDP only).
+    pub fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, Option<SocketAddr>), MediaError> {
         match &self.link {
             Link::Udp { recv, .. } => {
                 recv.recv_from(buf)
-                    .map(|(n, _)| n)
+                    .map(|(n, a)| (n, Some(a)))
                     .map_err(|source| MediaError::Recv {
                         medium: self.label.clone(),
                         source,
                     })
             }
-            Link::Serial(s) => s.recv(&self.label, buf),
+            Link::Serial(s) => s.recv(&self.label, buf).map(|n| (n, None)),
+        }
+    }
+
+    /// Drops datagrams from `own` in the kernel from now on (UDP only;
+    /// `crate::echo`).
+    pub fn drop_datagrams_from(&self, own: std::net::Ipv4Addr) -> io::Result<()> {
+        match &self.link {
+            Link::Udp { recv, .. } => crate::echo::drop_datagrams_from(recv, own),
+            Link::Serial(_) => Ok(()),
         }
     }
 

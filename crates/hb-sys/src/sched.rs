@@ -134,15 +134,19 @@ pub fn make_realtime(prio: i32, stack_kb: usize, heap_kb: usize) -> RealtimeOutc
 }
 
 /// Locks the process into memory: `mlockall(MCL_CURRENT|MCL_FUTURE|MCL_ONFAULT)`,
-/// then the code and read-only data of every mapped file (`mlock`, which
+/// then the code and read-only data of our own executable (`mlock`, which
 /// faults them in).
 ///
 /// Every page the process uses stays in memory, as with heartbeat's plain
-/// `MCL_CURRENT|MCL_FUTURE`, and all code is resident before it is first
-/// needed; but the writable pages a forked child shares with its parent
-/// are not copied just to be locked (they are locked as they are, and
-/// copied only when written), and address space never touched costs
-/// nothing. That is most of a child's memory. Kernels before 4.4 (no
+/// `MCL_CURRENT|MCL_FUTURE`, and all of our code is resident before it is
+/// first needed (a failover path runs for the first time in a failover);
+/// but the writable pages a forked child shares with its parent are not
+/// copied just to be locked (they are locked as they are, and copied only
+/// when written), and address space never touched costs nothing. That is
+/// most of a child's memory. Shared libraries are locked page by page as
+/// they are used: the C library's code is shared by every process of the
+/// machine, and making all of it resident only for us would cost
+/// more memory than all of our own code. Kernels before 4.4 (no
 /// `MCL_ONFAULT`) get the plain call.
 fn lock_all() -> Result<(), Errno> {
     // nix has no MCL_ONFAULT.
@@ -158,14 +162,18 @@ fn lock_all() -> Result<(), Errno> {
     }
 }
 
-/// Faults in and locks every readable, non-writable mapping of a file
-/// (code, read-only data) listed in `/proc/self/maps`. Failures are
-/// ignored: those pages are then locked when first used.
+/// Faults in and locks every readable, non-writable mapping of our
+/// executable (code, read-only data) listed in `/proc/self/maps`. Failures
+/// are ignored: those pages are then locked when first used.
 fn prefault_code() {
     let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
         return;
     };
-    for (start, len) in maps.lines().filter_map(code_mapping) {
+    let Ok(exe) = std::fs::read_link("/proc/self/exe") else {
+        return;
+    };
+    let exe = exe.to_string_lossy();
+    for (start, len) in maps.lines().filter_map(|l| code_mapping(l, &exe)) {
         // SAFETY: the range is a mapping of this process (from
         // /proc/self/maps); mlock reads nothing through the pointer, it
         // only makes the pages resident and locked.
@@ -173,13 +181,16 @@ fn prefault_code() {
     }
 }
 
-/// `(start, length)` of a `/proc/self/maps` line that maps a file readable
-/// and not writable.
-fn code_mapping(line: &str) -> Option<(usize, usize)> {
-    let mut f = line.split_whitespace();
+/// `(start, length)` of a `/proc/self/maps` line that maps the file `exe`
+/// readable and not writable.
+fn code_mapping(line: &str, exe: &str) -> Option<(usize, usize)> {
+    let mut f = line.splitn(6, char::is_whitespace);
     let (range, perms) = (f.next()?, f.next()?.as_bytes());
-    let path = f.nth(3)?;
-    if perms.first() != Some(&b'r') || perms.get(1) == Some(&b'w') || !path.starts_with('/') {
+    // The path is the rest of the line after the inode, left-padded; it
+    // may hold spaces, and " (deleted)" once the file was replaced.
+    let path = f.nth(3)?.trim_start();
+    let path = path.strip_suffix(" (deleted)").unwrap_or(path);
+    if perms.first() != Some(&b'r') || perms.get(1) == Some(&b'w') || path != exe {
         return None;
     }
     let (a, b) = range.split_once('-')?;
@@ -272,18 +283,24 @@ mod tests {
 
     #[test]
     fn code_mappings_are_read_only_file_mappings() {
-        let f = |l: &str| code_mapping(l);
+        let exe = "/usr/sbin/heart beat";
+        let f = |l: &str| code_mapping(l, exe);
         assert_eq!(
-            f("55d0c0a00000-55d0c0b00000 r-xp 00001000 fd:01 123 /usr/sbin/heartbeat"),
+            f("55d0c0a00000-55d0c0b00000 r-xp 00001000 fd:01 123                        /usr/sbin/heart beat"),
             Some((0x55d0c0a00000, 0x100000))
         );
-        assert!(f("7f00-8f00 r--p 00000000 fd:01 9 /usr/lib/libc.so.6").is_some());
+        assert!(f("7f00-8f00 r--p 00000000 fd:01 123 /usr/sbin/heart beat (deleted)").is_some());
         assert_eq!(
-            f("7f00-8f00 rw-p 00000000 fd:01 9 /usr/lib/libc.so.6"),
+            f("7f00-8f00 r-xp 00000000 fd:01 9 /usr/lib/libc.so.6"),
+            None,
+            "a shared library is locked as it is used"
+        );
+        assert_eq!(
+            f("7f00-8f00 rw-p 00000000 fd:01 123 /usr/sbin/heart beat"),
             None
         );
         assert_eq!(
-            f("7f00-8f00 ---p 00000000 fd:01 9 /usr/lib/libc.so.6"),
+            f("7f00-8f00 ---p 00000000 fd:01 123 /usr/sbin/heart beat"),
             None
         );
         assert_eq!(f("7f00-8f00 rw-p 00000000 00:00 0 [heap]"), None);
