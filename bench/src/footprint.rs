@@ -212,20 +212,22 @@ pub fn measure(flavour: &Flavour, settle: Duration, window: Duration) -> Result<
 /// The per-node table rows and, for `detail`, one row per process.
 pub fn table(rows: &[(String, [NodeCost; 2])], detail: bool) -> String {
     let mut s = String::from(
-        "| daemon | node | processes | PSS (MB) | RSS (MB) | CPU (% of one core) | wake-ups/s |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| daemon | node | processes | PSS (MB) | RSS (MB) | CPU (% of one core) | wake-ups/s | CPU per wake-up (µs) |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     for (label, nodes) in rows {
         for (i, n) in nodes.iter().enumerate() {
             let rss: u64 = n.procs.iter().map(|p| p.rss_kb).sum();
             s.push_str(&format!(
-                "| {label} | node{} | {} | {:.2} | {:.2} | {:.3} | {:.1} |\n",
+                "| {label} | node{} | {} | {:.2} | {:.2} | {:.3} | {:.1} | {:.0} |\n",
                 ['a', 'b'][i],
                 n.procs.len(),
                 n.pss_mb(),
                 rss as f64 * 1024.0 / 1e6,
                 n.cpu_percent(),
-                n.switches_per_sec()
+                n.switches_per_sec(),
+                // % of one core = 10^4 µs per second
+                n.cpu_percent() * 1e4 / n.switches_per_sec().max(1e-3)
             ));
         }
     }

@@ -82,6 +82,17 @@ pub fn lookup_with_ipv4(
     }
 }
 
+/// Every IPv4 address configured on this host (network namespace); empty
+/// if they cannot be listed.
+pub fn local_ipv4() -> Vec<std::net::Ipv4Addr> {
+    getifaddrs()
+        .map(|all| {
+            all.filter_map(|ifa| ifa.address.as_ref()?.as_sockaddr_in().map(|a| a.ip()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,15 +115,4 @@ mod tests {
         assert!(lo.index > 0);
         assert_eq!(lo.ipv4, Some(Ipv4Addr::LOCALHOST));
     }
-}
-
-/// Every IPv4 address configured on this host (network namespace); empty
-/// if they cannot be listed.
-pub fn local_ipv4() -> Vec<std::net::Ipv4Addr> {
-    getifaddrs()
-        .map(|all| {
-            all.filter_map(|ifa| ifa.address.as_ref()?.as_sockaddr_in().map(|a| a.ip()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
