@@ -12,8 +12,11 @@
 #              (default 60) for the others
 #   scale      2/4/8/16 nodes (--scale-nodes) at keepalive 1 s: last start -> all active, per-node
 #              footprint, datagrams/s on the LAN
+#   floor      skeletons of the two process shapes (master + write + read child; one process)
+#              with no protocol work at one broadcast per node per 100 ms: the least CPU a
+#              daemon of that shape costs on this machine
 #
-#   sudo scripts/bench.sh                                   # everything (about 50 minutes)
+#   sudo scripts/bench.sh                                   # everything (about an hour)
 #   sudo scripts/bench.sh --sections footprint --window 30 --markdown /tmp/fp.md
 #   sudo scripts/bench.sh --sections load --load-secs 120 --daemons ours,real
 #

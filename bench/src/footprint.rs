@@ -121,10 +121,11 @@ fn memory(pid: u32) -> (u64, u64, u64) {
             in_heap = true;
         } else if let Some(v) = line.strip_prefix("Rss:") {
             if in_heap {
-                heap = v
+                // mlock can split the heap into several mappings: add them up.
+                heap += v
                     .split_whitespace()
                     .next()
-                    .and_then(|s| s.parse().ok())
+                    .and_then(|s| s.parse::<u64>().ok())
                     .unwrap_or(0);
                 in_heap = false;
             }

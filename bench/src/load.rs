@@ -209,11 +209,21 @@ pub fn run(setting: &Setting, secs: u64, aborted: &dyn Fn() -> bool) -> Result<L
         String::new,
     )?;
     std::thread::sleep(Duration::from_secs(3));
-    let text = |i: usize| {
+    // ha-log and the daemon's own output, each read from where it stood
+    // when the load began (two files: one offset each).
+    let sources = |i: usize| {
         let n = lan.node(i);
-        format!("{}\n{}", n.log_text(), n.daemon_output())
+        [n.log_text(), n.daemon_output()]
     };
-    let before = [text(0).len(), text(1).len()];
+    let before = [sources(0).map(|t| t.len()), sources(1).map(|t| t.len())];
+    let text = |i: usize, from: &[usize; 2]| {
+        let [log, out] = sources(i);
+        format!(
+            "{}\n{}",
+            log.get(from[0]..).unwrap_or(""),
+            out.get(from[1]..).unwrap_or("")
+        )
+    };
     let cap_path = std::env::temp_dir().join(format!("hb-bench-load-{}.txt", std::process::id()));
     let cap_file = std::fs::File::create(&cap_path)
         .map_err(|e| Error::Invalid(format!("create {}: {e}", cap_path.display())))?;
@@ -251,9 +261,9 @@ pub fn run(setting: &Setting, secs: u64, aborted: &dyn Fn() -> bool) -> Result<L
         steal_ms: steal,
         ..LoadResult::default()
     };
-    for (i, &from) in before.iter().enumerate() {
-        let t = text(i);
-        let new = t.get(from..).unwrap_or("");
+    for (i, from) in before.iter().enumerate() {
+        let t = text(i, from);
+        let new = t.as_str();
         // For a closer look at what happened: HB_BENCH_LOG_DIR=dir keeps
         // each node's log of the run.
         if let Some(dir) = std::env::var_os("HB_BENCH_LOG_DIR") {

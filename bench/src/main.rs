@@ -1,7 +1,7 @@
 //! `hb-bench` — the project's benchmark (issues 5 and 15; not a test: it
 //! measures). Sections: `failover` (below), `footprint` ([`footprint`]),
-//! `load` ([`load`]) and `scale` ([`scale`]), each selectable with
-//! `--sections`, all by default.
+//! `load` ([`load`]), `scale` ([`scale`]) and `floor` ([`floor`]), each
+//! selectable with `--sections`, all by default.
 //!
 //! For every timing profile (keepalive 1 s / deadtime 3 s and 100 ms /
 //! 500 ms) and every daemon (ours, Heartbeat 3.0.6, keepalived 2.2.7) it
@@ -18,6 +18,7 @@
 //! `--max-minutes` bounds the whole run.
 
 mod flavour;
+mod floor;
 mod footprint;
 mod load;
 mod scale;
@@ -59,11 +60,11 @@ struct Args {
     /// Stop starting new trials after this many minutes.
     #[arg(long, default_value_t = 90)]
     max_minutes: u64,
-    /// Sections to run, comma-separated: failover, footprint, load, scale.
+    /// Sections to run, comma-separated: failover, footprint, load, scale, floor.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "failover,footprint,load,scale"
+        default_value = "failover,footprint,load,scale,floor"
     )]
     sections: Vec<String>,
     /// Idle window of the footprint and scale sections, seconds.
@@ -297,6 +298,10 @@ fn run_load(
 }
 
 fn main() -> ExitCode {
+    // The floor section's skeleton processes are this binary too.
+    if let Some(code) = floor::subcommand(&std::env::args().collect::<Vec<_>>()) {
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let args = Args::parse();
     // Block SIGINT/SIGTERM before any thread starts: an interrupt then only
     // sets a flag, and every Lan is torn down normally.
@@ -322,8 +327,13 @@ fn main() -> ExitCode {
         }
     };
     for sec in &args.sections {
-        if !matches!(sec.as_str(), "failover" | "footprint" | "load" | "scale") {
-            eprintln!("hb-bench: unknown section {sec:?} (failover, footprint, load, scale)");
+        if !matches!(
+            sec.as_str(),
+            "failover" | "footprint" | "load" | "scale" | "floor"
+        ) {
+            eprintln!(
+                "hb-bench: unknown section {sec:?} (failover, footprint, load, scale, floor)"
+            );
             return ExitCode::FAILURE;
         }
     }
@@ -382,8 +392,9 @@ fn main() -> ExitCode {
             "## Footprint\n\n\
              Idle 2-node cluster (VIP on nodea), every process of a node sampled over {} s after a \
              5 s settle: PSS and RSS from `/proc/PID/smaps_rollup` (PSS splits pages shared \
-             between a node's processes, so the node's PSS is their sum), CPU from utime+stime, \
-             wake-ups = voluntary + involuntary context switches.\n\n{t}\n",
+             between a node's processes, so the node's PSS is their sum), CPU from \
+             `/proc/PID/schedstat` (nanoseconds on a CPU), wake-ups = voluntary + involuntary \
+             context switches.\n\n{t}\n",
             window.as_secs()
         ));
     }
@@ -432,6 +443,36 @@ fn main() -> ExitCode {
              every node logged `Comm_now_up()` and `Link P:eth0 up.` for every peer, timed from the \
              last node's start. Per-node PSS/CPU/wake-ups over a {} s window after a 5 s settle; \
              datagrams counted at the client namespace's interface.\n\n{t}\n",
+            window.as_secs()
+        ));
+    }
+    if args.sections.iter().any(|s| s == "floor") && !aborted() {
+        let window = Duration::from_secs(args.window.max(1));
+        let mut rows = Vec::new();
+        for (procs, label) in [
+            (
+                3,
+                "3 processes: master + write child + read child (our shape, and 3.0.6's)",
+            ),
+            (
+                1,
+                "1 process: send and receive in one loop (keepalived's shape)",
+            ),
+        ] {
+            eprintln!("hb-bench: floor, {label} ({} s)", window.as_secs());
+            match floor::measure(procs, 100, window) {
+                Ok(nodes) => rows.push((label.to_string(), nodes)),
+                Err(e) => eprintln!("hb-bench: floor {procs}: {e}"),
+            }
+        }
+        let t = floor::table(&rows);
+        println!("{t}");
+        report.push_str(&format!(
+            "## Floor\n\n\
+             Skeletons of the two process shapes with no protocol work (no parsing, no \
+             signatures, no state), on the same 2-node LAN at the same rate, sampled like the \
+             footprint section over {} s: the least CPU any daemon of that shape costs on this \
+             machine.\n\n{t}\n",
             window.as_secs()
         ));
     }

@@ -557,7 +557,7 @@ impl Cluster {
         }
         if let Some(seq) = seq {
             self.seq = seq;
-            self.hist.add(seq, msg.clone());
+            self.hist.add(seq, &msg);
             if self.flow_control
                 && self.hist.hiseq.saturating_sub(self.cluster_ack) > FLOWCONTROL_LIMIT
                 && self.live_count() < 2

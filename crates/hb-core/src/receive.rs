@@ -535,12 +535,16 @@ impl Cluster {
                 break;
             } else {
                 let now = self.now;
-                match self.hist.get_mut(s) {
+                match self
+                    .hist
+                    .get_mut(s)
+                    .and_then(|slot| slot.msg().map(|m| (slot, m)))
+                {
                     None => {
                         self.nak(&requester, s, "seqno not found");
                         naks += 1;
                     }
-                    Some(slot) => {
+                    Some((slot, msg)) => {
                         let recent = slot
                             .last_rexmit
                             .is_some_and(|t| now.saturating_sub(t) < window);
@@ -553,7 +557,7 @@ impl Cluster {
                             let bytes = crate::node_table::seal_with(
                                 &self.cfg.keys,
                                 &self.cfg.compression,
-                                &slot.msg,
+                                &msg,
                             );
                             self.counters.rexmit_served += 1;
                             self.transmit(bytes, true);
