@@ -13,10 +13,13 @@
 //! * the time we did not run does not count against anybody: every node's
 //!   last status and every link's last packet move forward by the pause's
 //!   length (never past now), so a peer that was stalled with us and
-//!   resumes a little after us is not blamed for our silence either. This
-//!   applies to any lateness of [`MIN_EXCUSED_LATENESS`] or more, reported
-//!   or not. It never hides a death: at a wake-up for a deadline, the
-//!   deadline moves by exactly the lateness, so it is still due;
+//!   resumes a little after us is not blamed for our silence either. It
+//!   never hides a death: at a wake-up for a deadline, the deadline moves
+//!   by exactly the lateness, so it is still due. A wake-up late by less
+//!   than the threshold excuses nothing: the master reads every packet
+//!   that waits before it looks at deadlines, so ordinary scheduling delay
+//!   needs no excuse, and excusing it would slow crash detection on a busy
+//!   machine by the sum of those delays;
 //! * and a grace of one keepalive before any node or link may be declared
 //!   dead, so that the packets the read children queued meanwhile are taken
 //!   in first;
@@ -30,10 +33,6 @@ use crate::config::Millis;
 /// The smallest lateness treated as a pause, whatever the keepalive: the
 /// scheduler alone can delay a wake-up by a few milliseconds.
 pub const MIN_PAUSE_THRESHOLD: Millis = 10;
-
-/// Lateness below which nothing is excused: a wake-up a millisecond or two
-/// late is the ordinary rounding of a millisecond timer.
-pub const MIN_EXCUSED_LATENESS: Millis = 3;
 
 /// When the engine expected to run next, and the grace after a pause.
 #[derive(Debug, Clone, Default)]
@@ -55,12 +54,6 @@ impl PauseWatch {
     /// Lateness above which a wake-up counts as a pause.
     pub fn threshold(keepalive: Millis) -> Millis {
         keepalive.max(MIN_PAUSE_THRESHOLD)
-    }
-
-    /// The engine runs at `now`: how much later than expected (0 when
-    /// nothing was expected or it is early).
-    pub fn lateness(&self, now: Millis) -> Millis {
-        self.expected.map_or(0, |e| now.saturating_sub(e))
     }
 
     /// The engine runs at `now`: a pause if it is late by more than
@@ -101,15 +94,9 @@ impl crate::Cluster {
     pub(crate) fn check_pause(&mut self) {
         let threshold = PauseWatch::threshold(self.cfg.keepalive);
         let grace = self.cfg.keepalive.max(1);
-        // Lateness under the threshold is not reported (the scheduler
-        // delays a wake-up by a few ms on a busy machine), but it is time we
-        // did not look either: it is excused all the same.
-        let late = self.pause.lateness(self.now);
-        if late >= MIN_EXCUSED_LATENESS {
-            self.excuse(late);
-        }
         if let Some(p) = self.pause.observe(self.now, threshold, grace) {
             self.counters.note_pause(p.length);
+            self.excuse(p.length);
             self.emit(crate::Event::ProcessPause {
                 length: p.length,
                 grace: p.grace_until.saturating_sub(self.now),

@@ -168,6 +168,37 @@ fn a_real_crash_during_a_pause_is_still_found_in_time() {
 }
 
 #[test]
+fn delays_under_the_threshold_do_not_delay_a_crash_detection() {
+    let mut sim = running_pair(6);
+    sim.run_until(6102);
+    sim.crash(1);
+    let last_rx: Millis = 6101;
+    // A busy machine: node0 runs 8 ms late (under the 10 ms threshold)
+    // three times while node1's deadline runs. That is scheduling delay,
+    // not a pause: nothing is excused, the death is found as before (at
+    // most the last delay later).
+    for _ in 0..3 {
+        sim.pause(0, 8);
+        sim.run_for(9);
+    }
+    sim.run_for(500);
+    let dead: Vec<Millis> = sim
+        .events_of(
+            0,
+            |e| matches!(e, Event::NodeDead { node } if node == "node1"),
+        )
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0] <= last_rx + DEADTIME + KEEPALIVE + 8,
+        "found at {} (last heartbeat {last_rx})",
+        dead[0]
+    );
+    assert!(pauses(&sim, 0).is_empty(), "no pause reported");
+}
+
+#[test]
 fn without_a_pause_a_crash_is_found_as_before() {
     let mut sim = running_pair(4);
     sim.run_until(6102);
