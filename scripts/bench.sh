@@ -13,7 +13,7 @@
 #   scale      2/4/8/16 nodes (--scale-nodes) at keepalive 1 s: last start -> all active, per-node
 #              footprint, datagrams/s on the LAN
 #   floor      skeletons of the two process shapes (master + write + read child; one process)
-#              with no protocol work at one broadcast per node per 100 ms: the least CPU a
+#              with no protocol work, at the footprint (2 nodes) and scale (16 nodes) rates: the least CPU a
 #              daemon of that shape costs on this machine
 #
 #   sudo scripts/bench.sh                                   # everything (about an hour)

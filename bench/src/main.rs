@@ -449,20 +449,23 @@ fn main() -> ExitCode {
     if args.sections.iter().any(|s| s == "floor") && !aborted() {
         let window = Duration::from_secs(args.window.max(1));
         let mut rows = Vec::new();
-        for (procs, label) in [
-            (
-                3,
-                "3 processes: master + write child + read child (our shape, and 3.0.6's)",
-            ),
-            (
-                1,
-                "1 process: send and receive in one loop (keepalived's shape)",
-            ),
-        ] {
-            eprintln!("hb-bench: floor, {label} ({} s)", window.as_secs());
-            match floor::measure(procs, 100, window) {
-                Ok(nodes) => rows.push((label.to_string(), nodes)),
-                Err(e) => eprintln!("hb-bench: floor {procs}: {e}"),
+        // 2 nodes at 100 ms (the footprint section's traffic), and 16
+        // nodes each broadcasting every 385 ms: 41.6 datagrams/s on the LAN,
+        // what 16 Heartbeat nodes at keepalive 1 s send with their ACKs
+        // (the scale section).
+        for (nodes, interval) in [(2, 100), (16, 385)] {
+            for (procs, shape) in [
+                (3, "3 processes: master + write child + read child (our shape, and 3.0.6's)"),
+                (1, "1 process: send and receive in one loop (keepalived's shape)"),
+            ] {
+                let label = format!(
+                    "{shape}; {nodes} nodes, each a 160-byte broadcast every {interval} ms"
+                );
+                eprintln!("hb-bench: floor, {label} ({} s)", window.as_secs());
+                match floor::measure(procs, nodes, interval, window) {
+                    Ok(nodes) => rows.push((label, nodes)),
+                    Err(e) => eprintln!("hb-bench: floor {procs}: {e}"),
+                }
             }
         }
         let t = floor::table(&rows);
@@ -470,9 +473,9 @@ fn main() -> ExitCode {
         report.push_str(&format!(
             "## Floor\n\n\
              Skeletons of the two process shapes with no protocol work (no parsing, no \
-             signatures, no state), on the same 2-node LAN at the same rate, sampled like the \
-             footprint section over {} s: the least CPU any daemon of that shape costs on this \
-             machine.\n\n{t}\n",
+             signatures, no state), on the same kind of LAN at the rates of the footprint and scale \
+             sections, sampled like the footprint section over {} s (the first two nodes): the \
+             least CPU any daemon of that shape costs on this machine.\n\n{t}\n",
             window.as_secs()
         ));
     }
