@@ -455,8 +455,14 @@ fn main() -> ExitCode {
         // (the scale section).
         for (nodes, interval) in [(2, 100), (16, 385)] {
             for (procs, shape) in [
-                (3, "3 processes: master + write child + read child (our shape, and 3.0.6's)"),
-                (1, "1 process: send and receive in one loop (keepalived's shape)"),
+                (
+                    3,
+                    "3 processes: master + write child + read child (our shape, and 3.0.6's)",
+                ),
+                (
+                    1,
+                    "1 process: send and receive in one loop (keepalived's shape)",
+                ),
             ] {
                 let label = format!(
                     "{shape}; {nodes} nodes, each a 160-byte broadcast every {interval} ms"
