@@ -226,6 +226,17 @@ fn run(keep: bool) -> Result<()> {
         println!("{line}");
     }
     demo.settle(&[b]);
+    // The link dies deadtime after the last packet of any kind, which can be a
+    // little later than the last heartbeat that timed the node's death: wait
+    // for it (bounded) so the explanation shows the settled picture.
+    let link_dead = || {
+        b.exec(&[demo.cl_status.as_str(), "hblinkstatus", "nodea", "eth0"])
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "dead")
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !link_dead() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     say("cl_status explain on nodeb after the crash");
     demo.cl_status(b, &["explain"])?;
 
