@@ -5,9 +5,10 @@
 //! memory is bounded by construction. It is kept in its netstring encoding
 //! (a status message is ~250 bytes) and decoded again only when a peer asks
 //! for it: as a decoded `Message` (a string per name and value) the full
-//! history took ~0.75 MB of the master's heap, most of a node's memory. Unlike the C daemon we do not free slots
-//! early when the cluster acknowledged them; that only makes us able to serve
-//! more requests, never fewer, and a peer never asks for what it acknowledged.
+//! history took ~0.75 MB of the master's heap, most of a node's memory.
+//! Unlike the C daemon we do not free slots early when the cluster
+//! acknowledged them; that only makes us able to serve more requests, never
+//! fewer, and a peer never asks for what it acknowledged.
 
 use hb_proto::Message;
 
