@@ -41,6 +41,16 @@ fn deaths(sim: &Sim, i: usize) -> Vec<(Millis, String)> {
     .collect()
 }
 
+/// When node0 declared node1 dead.
+fn node1_deaths_seen_by_node0(sim: &Sim) -> Vec<Millis> {
+    sim.events_of(
+        0,
+        |e| matches!(e, Event::NodeDead { node } if node == "node1"),
+    )
+    .map(|(t, _)| *t)
+    .collect()
+}
+
 fn pauses(sim: &Sim, i: usize) -> Vec<(Millis, Millis)> {
     sim.events_of(i, |e| matches!(e, Event::ProcessPause { .. }))
         .filter_map(|(t, e)| match e {
@@ -146,13 +156,7 @@ fn a_real_crash_during_a_pause_is_still_found_in_time() {
     let pause: Millis = 60;
     sim.pause(0, pause);
     sim.run_for(500);
-    let dead: Vec<Millis> = sim
-        .events_of(
-            0,
-            |e| matches!(e, Event::NodeDead { node } if node == "node1"),
-        )
-        .map(|(t, _)| *t)
-        .collect();
+    let dead = node1_deaths_seen_by_node0(&sim);
     assert_eq!(dead.len(), 1, "declared dead once: {dead:?}");
     assert!(
         dead[0] <= last_rx + DEADTIME + KEEPALIVE + pause,
@@ -182,13 +186,7 @@ fn delays_under_the_threshold_do_not_delay_a_crash_detection() {
         sim.run_for(9);
     }
     sim.run_for(500);
-    let dead: Vec<Millis> = sim
-        .events_of(
-            0,
-            |e| matches!(e, Event::NodeDead { node } if node == "node1"),
-        )
-        .map(|(t, _)| *t)
-        .collect();
+    let dead = node1_deaths_seen_by_node0(&sim);
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert!(
         dead[0] <= last_rx + DEADTIME + KEEPALIVE + 8,
@@ -204,13 +202,7 @@ fn without_a_pause_a_crash_is_found_as_before() {
     sim.run_until(6102);
     sim.crash(1);
     sim.run_for(500);
-    let dead: Vec<Millis> = sim
-        .events_of(
-            0,
-            |e| matches!(e, Event::NodeDead { node } if node == "node1"),
-        )
-        .map(|(t, _)| *t)
-        .collect();
+    let dead = node1_deaths_seen_by_node0(&sim);
     assert_eq!(dead.len(), 1);
     assert!(dead[0] > 6101 + DEADTIME && dead[0] <= 6101 + DEADTIME + KEEPALIVE);
     assert!(pauses(&sim, 0).is_empty(), "no pause reported");
